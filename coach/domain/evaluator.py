@@ -1,0 +1,282 @@
+"""Evaluate a reply against compiled rubrics.
+
+Per dimension the verdict follows the contract: ``violated`` when any concern criterion
+matched (it wins over strengths), ``met`` when a strength matched and no concern did,
+``absent`` otherwise. The score places the reply on [0, 1]:
+
+* absent: 0.5 (nothing either way);
+* met: 0.75 for one strength, rising by 0.125 per further strength, to 1.0;
+* violated: below 0.25, lifted a little by strengths shown alongside the concern, and 0.0
+  when a critical incident matched.
+
+Rubrics compile once (:class:`Evaluator`), and evaluation does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from coach.domain.evaluation import DimensionResult, Evaluation, Match
+from coach.domain.lexicon import COMMON_WORDS
+from coach.domain.patterns import Pattern, PatternMatch, PatternSyntaxError, compile_pattern
+from coach.domain.rubric import Criterion, Negation, Polarity, Rubric, Scope, Verdict
+from coach.domain.selfdisclosure import measure_self_disclosure
+from coach.domain.text import Analysis, analyse, damerau_levenshtein_at_most_one, stem
+
+NEGATION_WINDOW = 8
+"""How many terms before a match a negator may stand and still govern it."""
+
+
+class CriterionError(ValueError):
+    """A criterion cannot compile; ``criterion`` names it."""
+
+    def __init__(self, criterion: str, message: str) -> None:
+        super().__init__(f"criterion {criterion!r}: {message}")
+        self.criterion = criterion
+
+
+@dataclass(frozen=True)
+class CompiledCriterion:
+    criterion: Criterion
+    dimension: str
+    patterns: tuple[Pattern, ...]
+    unless_patterns: tuple[Pattern, ...]
+
+    @property
+    def id(self) -> str:
+        return self.criterion.id
+
+
+def compile_criteria(
+    dimension: str, criteria: Iterable[Criterion], classes: Mapping[str, Iterable[str]]
+) -> tuple[CompiledCriterion, ...]:
+    class_sets = {name: frozenset(w.lower() for w in words) for name, words in classes.items()}
+    compiled: list[CompiledCriterion] = []
+    for criterion in criteria:
+        try:
+            patterns = tuple(compile_pattern(p, class_sets) for p in criterion.patterns)
+            unless = tuple(
+                compile_pattern(p, class_sets)
+                for p in (criterion.unless.patterns if criterion.unless else ())
+            )
+        except PatternSyntaxError as exc:
+            raise CriterionError(criterion.id, str(exc)) from exc
+        compiled.append(CompiledCriterion(criterion, dimension, patterns, unless))
+    return tuple(compiled)
+
+
+@dataclass
+class _Vocabulary:
+    """Known pattern words, for correcting small typos in longer words ("shoudl", "decison")."""
+
+    words: set[str] = field(default_factory=set)
+    _by_deletion: dict[str, set[str]] = field(default_factory=dict)
+    _stems: set[str] = field(default_factory=set)
+
+    def add(self, word: str) -> None:
+        if word in self.words:
+            return
+        self.words.add(word)
+        self._stems.add(stem(word))
+        if len(word) >= 5:
+            for variant in _deletions(word):
+                self._by_deletion.setdefault(variant, set()).add(word)
+
+    def correct(self, word: str) -> str | None:
+        if word in self.words or stem(word) in self._stems or word in COMMON_WORDS:
+            return None
+        candidates: set[str] = set()
+        for variant in _deletions(word):
+            candidates |= self._by_deletion.get(variant, set())
+        matches = sorted(
+            c for c in candidates if c[0] == word[0] and damerau_levenshtein_at_most_one(c, word)
+        )
+        return matches[0] if len(matches) == 1 else None
+
+
+def _deletions(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class Evaluator:
+    """Rubrics compiled once; ``evaluate`` is pure and safe to call from many threads."""
+
+    def __init__(self, rubrics: Sequence[Rubric]) -> None:
+        self.rubrics: dict[str, Rubric] = {r.id: r for r in rubrics}
+        self.classes: dict[str, dict[str, tuple[str, ...]]] = {
+            r.id: dict(r.classes) for r in rubrics
+        }
+        criteria: list[CompiledCriterion] = []
+        for rubric in rubrics:
+            criteria.extend(compile_criteria(rubric.id, rubric.criteria, rubric.classes))
+        self.criteria: tuple[CompiledCriterion, ...] = tuple(criteria)
+        self.criterion_index: dict[str, CompiledCriterion] = {c.id: c for c in criteria}
+        self._vocabulary = _Vocabulary()
+        self._learn(criteria)
+
+    def _learn(self, criteria: Iterable[CompiledCriterion]) -> None:
+        for compiled in criteria:
+            for pattern in compiled.patterns + compiled.unless_patterns:
+                for word in pattern.vocabulary():
+                    self._vocabulary.add(word)
+
+    def compile_extra(
+        self, dimension: str, criteria: Iterable[Criterion]
+    ) -> tuple[CompiledCriterion, ...]:
+        """Compile node-specific criteria with the word classes of their dimension's rubric."""
+        compiled = compile_criteria(dimension, criteria, self.classes.get(dimension, {}))
+        self._learn(compiled)
+        return compiled
+
+    def analyse(self, text: str) -> Analysis:
+        return analyse(text, self._vocabulary.correct)
+
+    def evaluate(
+        self,
+        text: str,
+        extra: Sequence[CompiledCriterion] = (),
+        dimensions: Sequence[str] | None = None,
+    ) -> Evaluation:
+        analysis = self.analyse(text)
+        names = list(dimensions) if dimensions is not None else list(self.rubrics)
+        criteria = [c for c in (*self.criteria, *extra) if c.dimension in names]
+        found = {c.id: _find(c, analysis) for c in criteria}
+        kept: dict[str, list[PatternMatch]] = {}
+        for compiled in criteria:
+            matches = found[compiled.id]
+            if matches and compiled.criterion.unless is not None:
+                matches = _apply_unless(compiled, matches, analysis, found)
+            if matches:
+                kept[compiled.id] = matches
+        return _verdicts(names, criteria, kept, analysis)
+
+
+def _find(compiled: CompiledCriterion, analysis: Analysis) -> list[PatternMatch]:
+    criterion = compiled.criterion
+    if criterion.detector is not None:
+        return _detect(criterion, analysis)
+    matches: list[PatternMatch] = []
+    for pattern in compiled.patterns:
+        for match in pattern.find(analysis):
+            negated = _negated(match, analysis)
+            if criterion.negation is Negation.FORBID and negated:
+                continue
+            if criterion.negation is Negation.REQUIRE and not negated:
+                continue
+            if not any(_overlaps(match, other) for other in matches):
+                matches.append(match)
+    return matches
+
+
+def _negated(match: PatternMatch, analysis: Analysis) -> bool:
+    """A negator in the match's clause, before it or inside it but not written in the pattern."""
+    terms = analysis.terms
+    clause = terms[match.first].clause
+    start = max(0, match.first - NEGATION_WINDOW)
+    for index in range(start, match.last + 1):
+        term = terms[index]
+        if term.clause != clause and index < match.first:
+            continue
+        if term.negator and index not in match.literal:
+            return True
+    return False
+
+
+def _detect(criterion: Criterion, analysis: Analysis) -> list[PatternMatch]:
+    assert criterion.detector is not None
+    measure = measure_self_disclosure(analysis)
+    span = (
+        measure.takes_over if criterion.detector.when == "takes_over" else measure.brief_and_returns
+    )
+    if span is None:
+        return []
+    first, last = span
+    return [PatternMatch(first=first, last=last, literal=frozenset())]
+
+
+def _overlaps(a: PatternMatch, b: PatternMatch) -> bool:
+    return a.first <= b.last and b.first <= a.last
+
+
+def _near(a: PatternMatch, b: PatternMatch, scope: Scope, analysis: Analysis) -> bool:
+    ta, tb = analysis.terms[a.first], analysis.terms[b.first]
+    if scope is Scope.OVERLAP:
+        return _overlaps(a, b)
+    if scope is Scope.CLAUSE:
+        return ta.clause == tb.clause or _overlaps(a, b)
+    if scope is Scope.SENTENCE:
+        return ta.sentence == tb.sentence
+    if scope is Scope.NEARBY:
+        return abs(ta.sentence - tb.sentence) <= 1
+    return True
+
+
+def _apply_unless(
+    compiled: CompiledCriterion,
+    matches: list[PatternMatch],
+    analysis: Analysis,
+    found: Mapping[str, list[PatternMatch]],
+) -> list[PatternMatch]:
+    unless = compiled.criterion.unless
+    assert unless is not None
+    blockers: list[PatternMatch] = []
+    for pattern in compiled.unless_patterns:
+        blockers.extend(pattern.find(analysis))
+    for other in unless.criteria:
+        blockers.extend(found.get(other, ()))
+    return [m for m in matches if not any(_near(m, b, unless.scope, analysis) for b in blockers)]
+
+
+def _verdicts(
+    names: Sequence[str],
+    criteria: Sequence[CompiledCriterion],
+    kept: Mapping[str, list[PatternMatch]],
+    analysis: Analysis,
+) -> Evaluation:
+    terms = analysis.terms
+    text = analysis.text
+    evidence: list[Match] = []
+    strengths: dict[str, float] = dict.fromkeys(names, 0.0)
+    concerns: dict[str, float] = dict.fromkeys(names, 0.0)
+    strength_count: dict[str, int] = dict.fromkeys(names, 0)
+    critical: list[str] = []
+    for compiled in criteria:
+        matches = kept.get(compiled.id)
+        if not matches:
+            continue
+        criterion = compiled.criterion
+        if criterion.polarity is Polarity.STRENGTH:
+            strengths[compiled.dimension] += criterion.weight
+            strength_count[compiled.dimension] += 1
+        else:
+            concerns[compiled.dimension] += criterion.weight
+            if criterion.critical and criterion.id not in critical:
+                critical.append(criterion.id)
+        for match in matches:
+            start, end = terms[match.first].start, terms[match.last].end
+            evidence.append(
+                Match(
+                    criterion=criterion.id,
+                    dimension=compiled.dimension,
+                    polarity=criterion.polarity,
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    critical=criterion.critical and criterion.polarity is Polarity.CONCERN,
+                )
+            )
+    critical_dims = {m.dimension for m in evidence if m.critical}
+    results: dict[str, DimensionResult] = {}
+    for name in names:
+        if concerns[name] > 0:
+            share = strengths[name] / (strengths[name] + concerns[name])
+            score = 0.0 if name in critical_dims else round(0.2 * share, 3)
+            results[name] = DimensionResult(verdict=Verdict.VIOLATED, score=score)
+        elif strength_count[name] > 0:
+            score = min(1.0, 0.75 + 0.125 * (strength_count[name] - 1))
+            results[name] = DimensionResult(verdict=Verdict.MET, score=score)
+        else:
+            results[name] = DimensionResult(verdict=Verdict.ABSENT, score=0.5)
+    evidence.sort(key=lambda m: (m.start, m.end, m.criterion))
+    return Evaluation(dimensions=results, matches=tuple(evidence), critical=tuple(critical))

@@ -1,0 +1,110 @@
+"""How much of a reply is the trainee's own story, and whether it hands the focus back.
+
+Purposeful self-disclosure is brief, relevant and returns to the client; a long story that
+takes over the turn, or that leans on the client for support, crosses a boundary (IC&RC peer
+recovery code; iNAPS "mutual, not self-serving").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coach.domain.text import Analysis
+
+FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself"})
+SECOND_PERSON = frozenset({"you", "your", "yours", "yourself"})
+# Stems that mark lived experience rather than opinion ("I think", "I hear you").
+EXPERIENCE = frozenset(
+    {
+        "been",
+        "went",
+        "felt",
+        "struggl",
+        "rememb",
+        "recoveri",
+        "relaps",
+        "experi",
+        "had",
+        "use",
+        "was",
+        "were",
+        "got",
+        "spent",
+        "lost",
+        "quit",
+        "drank",
+    }
+)
+
+TAKEOVER_WORDS = 40
+"""Words of the trainee's own story above which it takes over the turn..."""
+TAKEOVER_SHARE = 0.6
+"""...when the story is also most of the reply."""
+BRIEF_WORDS = 30
+
+
+@dataclass(frozen=True)
+class SelfDisclosure:
+    self_words: int
+    total_words: int
+    hands_back: bool
+    takes_over: tuple[int, int] | None
+    """Term span of the story when it takes over the turn."""
+    brief_and_returns: tuple[int, int] | None
+    """Term span of a brief lived-experience share followed by a turn back to the client."""
+
+    @property
+    def share(self) -> float:
+        return self.self_words / self.total_words if self.total_words else 0.0
+
+
+def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
+    terms = analysis.terms
+    self_sentences: list[int] = []
+    experience_sentences: list[int] = []
+    self_words = 0
+    for index, (first, last) in enumerate(analysis.sentence_spans):
+        norms = {t.norm for t in terms[first:last]}
+        if norms & FIRST_PERSON and not norms & SECOND_PERSON:
+            self_sentences.append(index)
+            self_words += last - first
+            if {t.stem for t in terms[first:last]} & EXPERIENCE:
+                experience_sentences.append(index)
+    total = len(terms)
+    last_sentence = analysis.sentence_count - 1
+    hands_back = bool(
+        analysis.sentence_count
+        and last_sentence not in self_sentences
+        and {t.norm for t in terms[analysis.sentence_spans[last_sentence][0] :]} & SECOND_PERSON
+    )
+    takes_over: tuple[int, int] | None = None
+    if (
+        self_sentences
+        and self_words >= TAKEOVER_WORDS
+        and self_words / max(total, 1) >= TAKEOVER_SHARE
+    ):
+        takes_over = (
+            analysis.sentence_spans[self_sentences[0]][0],
+            analysis.sentence_spans[self_sentences[-1]][1] - 1,
+        )
+    brief: tuple[int, int] | None = None
+    if experience_sentences and self_words <= BRIEF_WORDS and hands_back:
+        returning = [
+            i
+            for i in range(experience_sentences[0] + 1, analysis.sentence_count)
+            if i in analysis.question_sentences
+            and {
+                t.norm for t in terms[analysis.sentence_spans[i][0] : analysis.sentence_spans[i][1]]
+            }
+            & SECOND_PERSON
+        ]
+        if returning:
+            first = analysis.sentence_spans[experience_sentences[0]][0]
+            brief = (first, analysis.sentence_spans[experience_sentences[-1]][1] - 1)
+    return SelfDisclosure(
+        self_words=self_words,
+        total_words=total,
+        hands_back=hands_back,
+        takes_over=takes_over,
+        brief_and_returns=brief,
+    )

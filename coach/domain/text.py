@@ -1,0 +1,409 @@
+"""Turn a reply into normalised terms that still point at the trainee's original characters.
+
+A trainee types "U shud just quit, ur call tho!!"; the matcher wants
+``you should just quit | your call though``. Every term keeps the character span of the
+word it came from, so evidence can be highlighted in the original text.
+
+Normalisation covers case, Unicode quotes and dashes, repeated punctuation, contractions
+("won't" -> "will not"), common texting forms, inflections (Snowball stems) and clause and
+sentence boundaries (used for anchors and negation scope).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import snowballstemmer
+
+_APOSTROPHES = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u0060": "'", "\u00b4": "'"}
+)
+
+# A word is letters/digits with inner apostrophes ("don't", "y'all"); everything else that is
+# not space is punctuation.
+_TOKEN = re.compile(r"[^\W_]+(?:['\u2019\u2018\u02bc][^\W_]+)*|[^\w\s]", re.UNICODE)
+
+_SENTENCE_END = frozenset(".!?\u2026")
+_CLAUSE_BREAK = frozenset(',;:\u2014\u2013-()"')
+
+# Words that open a new clause: negation scope and clause anchors stop here.
+_CLAUSE_OPENERS = frozenset(
+    {"but", "because", "though", "although", "however", "yet", "so", "unless", "while", "whereas"}
+)
+# "and"/"or" only open a clause when a subject follows ("... and you should ...").
+_SUBJECTS = frozenset({"i", "you", "we", "he", "she", "they", "it", "that", "this", "there"})
+
+_CONTRACTIONS: dict[str, tuple[str, ...]] = {
+    "won't": ("will", "not"),
+    "can't": ("can", "not"),
+    "cannot": ("can", "not"),
+    "shan't": ("shall", "not"),
+    "ain't": ("is", "not"),
+    "i'm": ("i", "am"),
+    "let's": ("let", "us"),
+    "y'all": ("you", "all"),
+    "gonna": ("going", "to"),
+    "wanna": ("want", "to"),
+    "gotta": ("got", "to"),
+    "hafta": ("have", "to"),
+    "oughta": ("ought", "to"),
+    "lemme": ("let", "me"),
+    "gimme": ("give", "me"),
+    "dunno": ("do", "not", "know"),
+}
+
+_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "n't": ("not",),
+    "'re": ("are",),
+    "'ve": ("have",),
+    "'ll": ("will",),
+    "'d": ("would",),
+    "'m": ("am",),
+}
+
+# Texting forms and apostrophe-less contractions. Only forms that are not also ordinary
+# English words are listed ("its", "were", "well" stay as they are).
+_TEXTING: dict[str, tuple[str, ...]] = {
+    "u": ("you",),
+    "ya": ("you",),
+    "yu": ("you",),
+    "ur": ("your",),
+    "youre": ("you", "are"),
+    "r": ("are",),
+    "pls": ("please",),
+    "plz": ("please",),
+    "plse": ("please",),
+    "dont": ("do", "not"),
+    "doesnt": ("does", "not"),
+    "didnt": ("did", "not"),
+    "cant": ("can", "not"),
+    "wont": ("will", "not"),
+    "isnt": ("is", "not"),
+    "arent": ("are", "not"),
+    "wasnt": ("was", "not"),
+    "werent": ("were", "not"),
+    "shouldnt": ("should", "not"),
+    "wouldnt": ("would", "not"),
+    "couldnt": ("could", "not"),
+    "havent": ("have", "not"),
+    "hasnt": ("has", "not"),
+    "mustnt": ("must", "not"),
+    "neednt": ("need", "not"),
+    "im": ("i", "am"),
+    "ive": ("i", "have"),
+    "id": ("i", "would"),
+    "ill": ("i", "will"),
+    "youll": ("you", "will"),
+    "youd": ("you", "would"),
+    "youve": ("you", "have"),
+    "theyre": ("they", "are"),
+    "thats": ("that", "is"),
+    "whats": ("what", "is"),
+    "lets": ("let", "us"),
+    "shud": ("should",),
+    "shld": ("should",),
+    "shoud": ("should",),
+    "shuld": ("should",),
+    "wud": ("would",),
+    "cud": ("could",),
+    "thx": ("thanks",),
+    "thnx": ("thanks",),
+    "ty": ("thank", "you"),
+    "tho": ("though",),
+    "thru": ("through",),
+    "bc": ("because",),
+    "b/c": ("because",),
+    "cuz": ("because",),
+    "coz": ("because",),
+    "cos": ("because",),
+    "abt": ("about",),
+    "ppl": ("people",),
+    "rn": ("right", "now"),
+    "tmrw": ("tomorrow",),
+    "tmr": ("tomorrow",),
+    "tonite": ("tonight",),
+    "idk": ("i", "do", "not", "know"),
+    "imo": ("in", "my", "opinion"),
+    "imho": ("in", "my", "opinion"),
+    "tbh": ("to", "be", "honest"),
+    "ngl": ("not", "going", "to", "lie"),
+    "btw": ("by", "the", "way"),
+    "def": ("definitely",),
+    "prob": ("probably",),
+    "probs": ("probably",),
+    "gotcha": ("got", "you"),
+    "k": ("okay",),
+    "ok": ("okay",),
+    "kk": ("okay",),
+    "msg": ("message",),
+    "txt": ("text",),
+    "num": ("number",),
+    "fb": ("facebook",),
+    "insta": ("instagram",),
+    "ig": ("instagram",),
+    "meds": ("medication",),
+    "med": ("medication",),
+}
+
+# Negators, with the idioms in which they negate nothing ("I can't wait", "no matter what")
+# or raise the negation to the next clause ("I don't think you should" still advises).
+NEGATORS = frozenset({"not", "no", "never", "nobody", "nothing", "nowhere", "neither", "nor"})
+NEGATOR_PHRASES = frozenset({("no", "one")})
+_NEGATION_IDIOMS: tuple[tuple[str, ...], ...] = (
+    ("not", "wait"),
+    ("not", "think"),
+    ("not", "believe"),
+    ("not", "suppose"),
+    ("not", "reckon"),
+    ("not", "only"),
+    ("not", "just"),
+    ("not", "sure"),
+    ("not", "help", "but"),
+    ("not", "thank"),
+    ("no", "matter"),
+    ("no", "problem"),
+    ("no", "worries"),
+    ("no", "doubt"),
+    ("never", "mind"),
+    ("nothing", "but"),
+)
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Snowball stem of one lower-case word ("deciding" -> "decid")."""
+    result: str = _stemmer.stemWord(word)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One normalised word of a reply, pointing back at the characters it came from."""
+
+    norm: str
+    stem: str
+    start: int
+    end: int
+    sentence: int
+    clause: int
+    clause_start: bool
+    """True for the first content term of its clause, after fillers like "ok", "so", "well"."""
+    negator: bool
+    """A negator that really negates (not part of an idiom such as "can't wait")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """A reply split into terms, sentences and clauses."""
+
+    text: str
+    terms: tuple[Term, ...]
+    sentence_count: int
+    sentence_spans: tuple[tuple[int, int], ...]
+    """Term index ranges [start, end) per sentence."""
+    question_sentences: frozenset[int]
+
+
+_FILLERS = frozenset(
+    {
+        "okay",
+        "so",
+        "well",
+        "look",
+        "listen",
+        "honestly",
+        "hey",
+        "alright",
+        "right",
+        "yeah",
+        "yes",
+        "oh",
+        "hmm",
+        "um",
+        "uh",
+        "and",
+        "but",
+        "then",
+        "now",
+        "seriously",
+        "basically",
+        "like",
+    }
+)
+
+
+def clean(text: str) -> str:
+    """Unicode-normalise a reply (NFKC, straight apostrophes) without changing its length.
+
+    Offsets must stay valid for the original string, so every replacement is one character
+    for one character; NFKC is applied per character and only when it keeps the length.
+    """
+    out: list[str] = []
+    for ch in text:
+        norm = unicodedata.normalize("NFKC", ch)
+        out.append(norm if len(norm) == 1 else ch)
+    return "".join(out).translate(_APOSTROPHES)
+
+
+def _expand(word: str) -> tuple[str, ...]:
+    lower = word.lower()
+    if lower in _CONTRACTIONS:
+        return _CONTRACTIONS[lower]
+    if lower in _TEXTING:
+        return _TEXTING[lower]
+    if "'" in lower:
+        for suffix, tail in _SUFFIXES.items():
+            if lower.endswith(suffix) and len(lower) > len(suffix):
+                head = lower[: -len(suffix)]
+                # "don't" -> "do not"; "can't"/"won't" are handled above.
+                return (head, *tail)
+        if lower.endswith("'s"):
+            # "it's" -> "it is"; possessive "John's" -> "john" keeps matching on the name.
+            head = lower[:-2]
+            return (
+                (head, "is")
+                if head in {"it", "that", "what", "there", "he", "she", "who", "here"}
+                else (head,)
+            )
+        return (lower.replace("'", ""),)
+    return (lower,)
+
+
+def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> Analysis:
+    """Split ``text`` into terms with spans, sentences and clauses.
+
+    ``correct`` maps an unknown word to a known vocabulary word (typo tolerance); it is given
+    by the compiled rubric set, which knows its vocabulary.
+    """
+    cleaned = clean(text)
+    terms: list[Term] = []
+    sentence = 0
+    clause = 0
+    sentence_spans: list[tuple[int, int]] = []
+    sentence_first = 0
+    questions: set[int] = set()
+    at_clause_start = True
+    pending_break = False
+
+    raw: list[tuple[str, int, int]] = [
+        (m.group(), m.start(), m.end()) for m in _TOKEN.finditer(cleaned)
+    ]
+    for index, (tok, start, end) in enumerate(raw):
+        if not (tok[0].isalnum()):
+            if tok in _SENTENCE_END:
+                if tok == "?":
+                    questions.add(sentence)
+                if len(terms) > sentence_first:
+                    sentence_spans.append((sentence_first, len(terms)))
+                    sentence += 1
+                    sentence_first = len(terms)
+                clause += 1
+                at_clause_start = True
+            elif tok in _CLAUSE_BREAK:
+                pending_break = True
+            continue
+        if pending_break:
+            clause += 1
+            at_clause_start = True
+            pending_break = False
+        words = _expand(tok)
+        lower0 = words[0]
+        next_word = raw[index + 1][0].lower() if index + 1 < len(raw) else ""
+        if (
+            terms
+            and terms[-1].sentence == sentence
+            and (
+                lower0 in _CLAUSE_OPENERS
+                or (lower0 in {"and", "or"} and _expand(next_word)[0] in _SUBJECTS)
+            )
+        ):
+            clause += 1
+            at_clause_start = True
+        for word in words:
+            norm = word
+            word_stem = stem(norm)
+            if correct is not None and len(norm) >= 5:
+                fixed = correct(norm)
+                if fixed is not None:
+                    norm, word_stem = fixed, stem(fixed)
+            is_start = at_clause_start and norm not in _FILLERS
+            if is_start:
+                at_clause_start = False
+            terms.append(
+                Term(
+                    norm=norm,
+                    stem=word_stem,
+                    start=start,
+                    end=end,
+                    sentence=sentence,
+                    clause=clause,
+                    clause_start=is_start,
+                    negator=norm in NEGATORS,
+                )
+            )
+    if len(terms) > sentence_first:
+        sentence_spans.append((sentence_first, len(terms)))
+    _mark_idioms(terms)
+    _mark_negator_phrases(terms)
+    return Analysis(
+        text=text,
+        terms=tuple(terms),
+        sentence_count=len(sentence_spans),
+        sentence_spans=tuple(sentence_spans),
+        question_sentences=frozenset(questions),
+    )
+
+
+def _mark_idioms(terms: list[Term]) -> None:
+    norms = [t.norm for t in terms]
+    for i, term in enumerate(terms):
+        if not term.negator:
+            continue
+        for idiom in _NEGATION_IDIOMS:
+            if idiom[0] != term.norm:
+                continue
+            # Allow one adverb or auxiliary between the negator and the idiom word
+            # ("I can't really wait", "I do not even think").
+            for skip in (0, 1):
+                tail = norms[i + 1 + skip : i + len(idiom) + skip]
+                if tuple(tail) == idiom[1:]:
+                    terms[i] = replace(term, negator=False)
+                    break
+            if not terms[i].negator:
+                break
+
+
+def _mark_negator_phrases(terms: list[Term]) -> None:
+    for i in range(len(terms) - 1):
+        if (terms[i].norm, terms[i + 1].norm) in NEGATOR_PHRASES:
+            terms[i] = replace(terms[i], negator=True)
+
+
+def damerau_levenshtein_at_most_one(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by at most one edit (insert, delete, substitute, swap)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diffs = [i for i in range(la) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    short, long_ = (a, b) if la < lb else (b, a)
+    for i in range(len(long_)):
+        if long_[:i] + long_[i + 1 :] == short:
+            return True
+    return False
