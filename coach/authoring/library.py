@@ -152,9 +152,7 @@ def load_rubrics(folder: Path, collector: _Collector) -> tuple[list[Rubric], dic
                 collector.content_error(error, "schema")
             continue
         if rubric.id in sources:
-            collector.error(
-                source.locate(("id",)), f"duplicate rubric id {rubric.id!r}", "duplicate-id"
-            )
+            collector.error(source.locate(("id",)), f"duplicate rubric id {rubric.id!r}", "duplicate-id")
             continue
         if path.stem != rubric.id:
             collector.warning(
@@ -231,9 +229,7 @@ def check_rubric_examples(
             if unwanted:
                 problems.append(f"criteria matched that must not: {', '.join(unwanted)}")
             if problems:
-                collector.error(
-                    where, f"example {example.text!r}: " + "; ".join(problems), "example-failed"
-                )
+                collector.error(where, f"example {example.text!r}: " + "; ".join(problems), "example-failed")
 
 
 def load_scenario(
@@ -392,8 +388,7 @@ def _check_graph(scenario: Scenario, source: YamlSource, collector: _Collector) 
         if node_id in live and node_id not in finishing:
             collector.error(
                 source.locate(("nodes", node_id)),
-                f"from node {node_id!r} no path leads to an ending "
-                "(a dead end or a cycle with no exit)",
+                f"from node {node_id!r} no path leads to an ending (a dead end or a cycle with no exit)",
                 "no-exit",
             )
     if has_cycle(scenario) and scenario.turn_limit is None:

@@ -53,9 +53,7 @@ def parse_yaml(text: str, name: str) -> YamlSource:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise ContentError(
-            f"YAML syntax: {exc.problem or exc}", SourceLocation(name, line, column)
-        ) from exc
+        raise ContentError(f"YAML syntax: {exc.problem or exc}", SourceLocation(name, line, column)) from exc
     except yaml.YAMLError as exc:
         raise ContentError(f"YAML syntax: {exc}", SourceLocation(name)) from exc
     if root is None:
@@ -65,17 +63,13 @@ def parse_yaml(text: str, name: str) -> YamlSource:
     return source
 
 
-def _convert(
-    node: yaml.Node, path: PathKey, positions: dict[PathKey, tuple[int, int]], name: str
-) -> Any:
+def _convert(node: yaml.Node, path: PathKey, positions: dict[PathKey, tuple[int, int]], name: str) -> Any:
     positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            where = SourceLocation(
-                name, key_node.start_mark.line + 1, key_node.start_mark.column + 1
-            )
+            where = SourceLocation(name, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key == "<<":
                 raise ContentError("YAML merge keys are not supported; write the fields out", where)
             if not isinstance(key, str | int):

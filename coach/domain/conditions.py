@@ -68,11 +68,7 @@ class Condition:
 
 
 def _mean_focus_score(facts: TurnFacts) -> float:
-    dims = [
-        facts.evaluation.dimensions[d].score
-        for d in facts.focus
-        if d in facts.evaluation.dimensions
-    ]
+    dims = [facts.evaluation.dimensions[d].score for d in facts.focus if d in facts.evaluation.dimensions]
     return sum(dims) / len(dims) if dims else 0.5
 
 
@@ -85,9 +81,7 @@ class _Parser:
         while pos < len(stripped):
             m = _TOKEN.match(stripped, pos)
             if not m or m.end() == pos:
-                raise ConditionSyntaxError(
-                    f"cannot read {stripped[pos:]!r} in condition {source!r}"
-                )
+                raise ConditionSyntaxError(f"cannot read {stripped[pos:]!r} in condition {source!r}")
             self.tokens.append(m.group(1))
             pos = m.end()
         self.at = 0

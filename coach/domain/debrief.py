@@ -112,10 +112,7 @@ def build_debrief(
             t.evaluation.dimensions[dimension]
             for t in final
             if dimension in t.evaluation.dimensions
-            and (
-                dimension in t.focus
-                or t.evaluation.dimensions[dimension].verdict is not Verdict.ABSENT
-            )
+            and (dimension in t.focus or t.evaluation.dimensions[dimension].verdict is not Verdict.ABSENT)
         ]
         verdicts = Counter(r.verdict for r in counted)
         title = rubrics[dimension].title if dimension in rubrics else dimension
@@ -155,9 +152,7 @@ def build_debrief(
         outcome=end.outcome.value if end else None,
         debrief=end.debrief if end else None,
         score=overall,
-        passed=bool(
-            end is not None and overall is not None and overall >= PASSING_SCORE and not incidents
-        ),
+        passed=bool(end is not None and overall is not None and overall >= PASSING_SCORE and not incidents),
         dimensions=tuple(summaries),
         critical_incidents=tuple(incidents),
         strengths=tuple(_highlights(final, criteria, Polarity.STRENGTH)),

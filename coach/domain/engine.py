@@ -50,11 +50,7 @@ class SessionState:
         variables = data.get("variables", {})
         path = data.get("path", [])
         turn = data.get("turn", 0)
-        if (
-            not isinstance(variables, dict)
-            or not isinstance(path, list)
-            or not isinstance(turn, int)
-        ):
+        if not isinstance(variables, dict) or not isinstance(path, list) or not isinstance(turn, int):
             raise EngineError("saved session state is malformed")
         return cls(
             node=str(data["node"]),
@@ -103,9 +99,7 @@ class Play:
 
     def start(self) -> SessionState:
         variables = {name: v.initial for name, v in self.scenario.variables.items()}
-        return SessionState(
-            node=self.scenario.start, variables=variables, path=(self.scenario.start,)
-        )
+        return SessionState(node=self.scenario.start, variables=variables, path=(self.scenario.start,))
 
     def evaluate(self, state: SessionState, text: str) -> Evaluation:
         return self.evaluator.evaluate(
@@ -148,9 +142,7 @@ class Play:
             path=(*state.path, target),
             finished=self.node(target).is_ending,
         )
-        return Step(
-            branch_index=index, branch=branch, before=state, after=after, turn_limit_reached=limited
-        )
+        return Step(branch_index=index, branch=branch, before=state, after=after, turn_limit_reached=limited)
 
     def walk(self, replies: Sequence[str]) -> tuple[SessionState, list[Evaluation]]:
         """Play replies from the start; used by walkthroughs and `coach validate`."""

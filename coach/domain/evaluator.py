@@ -104,9 +104,7 @@ class Evaluator:
 
     def __init__(self, rubrics: Sequence[Rubric]) -> None:
         self.rubrics: dict[str, Rubric] = {r.id: r for r in rubrics}
-        self.classes: dict[str, dict[str, tuple[str, ...]]] = {
-            r.id: dict(r.classes) for r in rubrics
-        }
+        self.classes: dict[str, dict[str, tuple[str, ...]]] = {r.id: dict(r.classes) for r in rubrics}
         criteria: list[CompiledCriterion] = []
         for rubric in rubrics:
             criteria.extend(compile_criteria(rubric.id, rubric.criteria, rubric.classes))
@@ -121,9 +119,7 @@ class Evaluator:
                 for word in pattern.vocabulary():
                     self._vocabulary.add(word)
 
-    def compile_extra(
-        self, dimension: str, criteria: Iterable[Criterion]
-    ) -> tuple[CompiledCriterion, ...]:
+    def compile_extra(self, dimension: str, criteria: Iterable[Criterion]) -> tuple[CompiledCriterion, ...]:
         """Compile node-specific criteria with the word classes of their dimension's rubric."""
         compiled = compile_criteria(dimension, criteria, self.classes.get(dimension, {}))
         self._learn(compiled)
@@ -186,9 +182,7 @@ def _negated(match: PatternMatch, analysis: Analysis) -> bool:
 def _detect(criterion: Criterion, analysis: Analysis) -> list[PatternMatch]:
     assert criterion.detector is not None
     measure = measure_self_disclosure(analysis)
-    span = (
-        measure.takes_over if criterion.detector.when == "takes_over" else measure.brief_and_returns
-    )
+    span = measure.takes_over if criterion.detector.when == "takes_over" else measure.brief_and_returns
     if span is None:
         return []
     first, last = span

@@ -25,11 +25,7 @@ def reachable(scenario: Scenario) -> set[str]:
             if target not in seen:
                 seen.add(target)
                 queue.append(target)
-    if (
-        scenario.turn_limit
-        and scenario.turn_limit.ending in scenario.nodes
-        and _has_cycle(graph, seen)
-    ):
+    if scenario.turn_limit and scenario.turn_limit.ending in scenario.nodes and _has_cycle(graph, seen):
         seen.add(scenario.turn_limit.ending)
     return seen
 

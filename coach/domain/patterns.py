@@ -98,13 +98,9 @@ class Pattern:
         while position < len(terms):
             best: PatternMatch | None = None
             if not self.anchored or terms[position].clause_start:
-                for end, literal in _match(
-                    self.nodes, 0, terms, position, terms[position].sentence, ()
-                ):
+                for end, literal in _match(self.nodes, 0, terms, position, terms[position].sentence, ()):
                     if end > position and (best is None or end - 1 > best.last):
-                        best = PatternMatch(
-                            first=position, last=end - 1, literal=frozenset(literal)
-                        )
+                        best = PatternMatch(first=position, last=end - 1, literal=frozenset(literal))
             if best is not None:
                 yield best
                 position = best.last + 1
@@ -135,11 +131,7 @@ def _match(
         return
     node = nodes[index]
     if isinstance(node, Word | AnyWord):
-        if (
-            position < len(terms)
-            and terms[position].sentence == sentence
-            and node.accepts(terms[position])
-        ):
+        if position < len(terms) and terms[position].sentence == sentence and node.accepts(terms[position]):
             extra = (position,) if isinstance(node, Word) else ()
             yield from _match(nodes, index + 1, terms, position + 1, sentence, literal + extra)
     elif isinstance(node, Gap):
@@ -279,8 +271,7 @@ def _expand_words(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
             expanded = [t.norm for t in analyse(form).terms]
             if len(expanded) > 1 or (expanded and expanded[0] != form):
                 out.extend(
-                    Word(stems=frozenset({stem(w)}), exact=False, forms=frozenset({w}))
-                    for w in expanded
+                    Word(stems=frozenset({stem(w)}), exact=False, forms=frozenset({w})) for w in expanded
                 )
                 continue
             out.append(node)

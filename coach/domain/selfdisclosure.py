@@ -78,11 +78,7 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
         and {t.norm for t in terms[analysis.sentence_spans[last_sentence][0] :]} & SECOND_PERSON
     )
     takes_over: tuple[int, int] | None = None
-    if (
-        self_sentences
-        and self_words >= TAKEOVER_WORDS
-        and self_words / max(total, 1) >= TAKEOVER_SHARE
-    ):
+    if self_sentences and self_words >= TAKEOVER_WORDS and self_words / max(total, 1) >= TAKEOVER_SHARE:
         takes_over = (
             analysis.sentence_spans[self_sentences[0]][0],
             analysis.sentence_spans[self_sentences[-1]][1] - 1,
@@ -93,9 +89,7 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
             i
             for i in range(experience_sentences[0] + 1, analysis.sentence_count)
             if i in analysis.question_sentences
-            and {
-                t.norm for t in terms[analysis.sentence_spans[i][0] : analysis.sentence_spans[i][1]]
-            }
+            and {t.norm for t in terms[analysis.sentence_spans[i][0] : analysis.sentence_spans[i][1]]}
             & SECOND_PERSON
         ]
         if returning:

@@ -19,9 +19,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-_APOSTROPHES = str.maketrans(
-    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u0060": "'", "\u00b4": "'"}
-)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u0060": "'", "\u00b4": "'"})
 
 # A word is letters/digits with inner apostrophes ("don't", "y'all"); everything else that is
 # not space is punctuation.
@@ -291,9 +289,7 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
     at_clause_start = True
     pending_break = False
 
-    raw: list[tuple[str, int, int]] = [
-        (m.group(), m.start(), m.end()) for m in _TOKEN.finditer(cleaned)
-    ]
+    raw: list[tuple[str, int, int]] = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(cleaned)]
     for index, (tok, start, end) in enumerate(raw):
         if not (tok[0].isalnum()):
             if tok in _SENTENCE_END:
@@ -319,8 +315,7 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
             terms
             and terms[-1].sentence == sentence
             and (
-                lower0 in _CLAUSE_OPENERS
-                or (lower0 in {"and", "or"} and _expand(next_word)[0] in _SUBJECTS)
+                lower0 in _CLAUSE_OPENERS or (lower0 in {"and", "or"} and _expand(next_word)[0] in _SUBJECTS)
             )
         ):
             clause += 1

@@ -1,0 +1,36 @@
+"""Settings, read from the environment (prefix ``COACH_``) by the API and the CLI only.
+
+Every setting has a default that serves ``make run``; the README lists them all (a test
+keeps that list honest).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COACH_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///coach.db",
+        description="SQLAlchemy URL of the database; an SQLite file by default, "
+        "postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    scenarios_dir: Path = Field(default=Path("scenarios"), description="Folder of scenario YAML files.")
+    rubrics_dir: Path = Field(default=Path("rubrics"), description="Folder of rubric YAML files.")
+    max_reply_chars: int = Field(
+        default=2000, ge=1, le=100_000, description="Longest reply accepted, in characters."
+    )
+    max_body_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        description="Largest request body accepted, in bytes (413 above it).",
+    )
+    auto_migrate: bool = Field(default=True, description="Apply database migrations when the app starts.")
+    log_level: str = Field(
+        default="info", description="Log level of the server (debug, info, warning, error)."
+    )

@@ -1,0 +1,1 @@
+"""Use cases orchestrating domain and store (start, submit, retry, report). No web framework."""

@@ -1,0 +1,272 @@
+"""The repository: the small interface services use to keep sessions and turns.
+
+Every method runs in its own transaction. A turn is recorded together with the session's
+new state in one transaction guarded by the session's revision, so two submissions for the
+same turn can never both land. Database outages surface as :class:`StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.orm import Session, sessionmaker
+
+from coach.errors import SessionNotFound, StoreUnavailable, TurnConflict
+from coach.store.tables import ScenarioVersion, SessionRow, TurnRow
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    id: str
+    scenario_id: str
+    content_hash: str
+    token_hash: str
+    status: str
+    state: dict[str, Any]
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    seq: int
+    attempt: int
+    node: str
+    text: str
+    evaluation: dict[str, Any]
+    feedback: dict[str, Any]
+    branch_index: int
+    next_node: str
+    state_before: dict[str, Any]
+    state_after: dict[str, Any]
+    superseded: bool
+    created_at: datetime
+
+
+def _session(row: SessionRow) -> StoredSession:
+    return StoredSession(
+        id=row.id,
+        scenario_id=row.scenario_id,
+        content_hash=row.content_hash,
+        token_hash=row.token_hash,
+        status=row.status,
+        state=dict(row.state),
+        revision=row.revision,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        finished_at=row.finished_at,
+    )
+
+
+def _turn(row: TurnRow) -> StoredTurn:
+    return StoredTurn(
+        seq=row.seq,
+        attempt=row.attempt,
+        node=row.node,
+        text=row.text,
+        evaluation=row.evaluation,
+        feedback=row.feedback,
+        branch_index=row.branch_index,
+        next_node=row.next_node,
+        state_before=row.state_before,
+        state_after=row.state_after,
+        superseded=row.superseded,
+        created_at=row.created_at,
+    )
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            # WAL lets readers work while a turn is written; foreign keys are off by default.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration."""
+        with self._guard(), self.engine.begin() as connection:
+            config = alembic_config(self.engine)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def ping(self) -> None:
+        with self._guard(), self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except (OperationalError, SAInterfaceError) as exc:
+            raise StoreUnavailable("the database cannot be reached right now; try again shortly") from exc
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with self._guard(), self._sessions.begin() as session:
+            yield session
+
+    def pin_scenario(
+        self, content_hash: str, scenario_id: str, version: int, body: dict[str, Any], now: datetime
+    ) -> None:
+        with self._tx() as session:
+            if session.get(ScenarioVersion, content_hash) is None:
+                session.add(
+                    ScenarioVersion(
+                        content_hash=content_hash,
+                        scenario_id=scenario_id,
+                        version=version,
+                        body=body,
+                        created_at=now,
+                    )
+                )
+
+    def scenario_body(self, content_hash: str) -> dict[str, Any]:
+        with self._tx() as session:
+            row = session.get(ScenarioVersion, content_hash)
+            if row is None:
+                raise SessionNotFound(f"scenario version {content_hash[:12]} is not stored")
+            return dict(row.body)
+
+    def create_session(
+        self,
+        session_id: str,
+        scenario_id: str,
+        content_hash: str,
+        token_hash: str,
+        state: dict[str, Any],
+        now: datetime,
+    ) -> StoredSession:
+        with self._tx() as session:
+            row = SessionRow(
+                id=session_id,
+                scenario_id=scenario_id,
+                content_hash=content_hash,
+                token_hash=token_hash,
+                status="active",
+                state=state,
+                revision=0,
+                created_at=now,
+                updated_at=now,
+                finished_at=None,
+            )
+            session.add(row)
+            session.flush()
+            return _session(row)
+
+    def get_session(self, session_id: str) -> StoredSession:
+        with self._tx() as session:
+            row = session.get(SessionRow, session_id)
+            if row is None:
+                raise SessionNotFound(f"there is no session {session_id!r}")
+            return _session(row)
+
+    def turns(self, session_id: str) -> list[StoredTurn]:
+        with self._tx() as session:
+            rows = session.scalars(
+                select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.seq, TurnRow.attempt)
+            )
+            return [_turn(r) for r in rows]
+
+    def record_turn(
+        self,
+        stored: StoredSession,
+        turn: StoredTurn,
+        *,
+        status: str,
+        supersede: bool = False,
+        now: datetime,
+    ) -> StoredSession:
+        """Append ``turn`` and move the session to its state, atomically, if nobody got there first."""
+        finished_at = now if status == "finished" else None
+        try:
+            with self._tx() as session:
+                result = session.execute(
+                    update(SessionRow)
+                    .where(SessionRow.id == stored.id, SessionRow.revision == stored.revision)
+                    .values(
+                        state=turn.state_after,
+                        status=status,
+                        revision=stored.revision + 1,
+                        updated_at=now,
+                        finished_at=finished_at,
+                    )
+                )
+                if result.rowcount != 1:  # type: ignore[attr-defined]
+                    raise TurnConflict("this turn was already answered; reload the session to continue")
+                if supersede:
+                    session.execute(
+                        update(TurnRow)
+                        .where(TurnRow.session_id == stored.id, TurnRow.seq == turn.seq)
+                        .values(superseded=True)
+                    )
+                session.add(
+                    TurnRow(
+                        session_id=stored.id,
+                        seq=turn.seq,
+                        attempt=turn.attempt,
+                        node=turn.node,
+                        text=turn.text,
+                        evaluation=turn.evaluation,
+                        feedback=turn.feedback,
+                        branch_index=turn.branch_index,
+                        next_node=turn.next_node,
+                        state_before=turn.state_before,
+                        state_after=turn.state_after,
+                        superseded=False,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError as exc:
+            raise TurnConflict("this turn was already answered; reload the session to continue") from exc
+        return StoredSession(
+            id=stored.id,
+            scenario_id=stored.scenario_id,
+            content_hash=stored.content_hash,
+            token_hash=stored.token_hash,
+            status=status,
+            state=turn.state_after,
+            revision=stored.revision + 1,
+            created_at=stored.created_at,
+            updated_at=now,
+            finished_at=finished_at,
+        )

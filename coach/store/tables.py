@@ -1,0 +1,63 @@
+"""The database schema. Alembic migrations in ``migrations/versions`` create exactly this."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class ScenarioVersion(Base):
+    """The exact content a session was started on, so it can be replayed after the file changes."""
+
+    __tablename__ = "scenario_versions"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(String(200), index=True)
+    content_hash: Mapped[str] = mapped_column(ForeignKey("scenario_versions.content_hash"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    state: Mapped[dict[str, Any]]
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    """Bumped by every accepted turn; a write that expected another revision loses."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class TurnRow(Base):
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("session_id", "seq", "attempt", name="uq_turn_attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    """1 for the first answered turn of the session."""
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    node: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    evaluation: Mapped[dict[str, Any]]
+    feedback: Mapped[dict[str, Any]]
+    branch_index: Mapped[int] = mapped_column(Integer)
+    next_node: Mapped[str] = mapped_column(String(200))
+    state_before: Mapped[dict[str, Any]]
+    state_after: Mapped[dict[str, Any]]
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    """True once the trainee took this attempt back and answered again."""
+    created_at: Mapped[datetime]
