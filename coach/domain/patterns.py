@@ -10,6 +10,7 @@ A pattern is a sequence of items separated by spaces (full reference in docs/pat
 ``@class``            any word of a word class declared in the rubric (``@directive_verb``)
 ``*``                 any one word
 ``!(a|b)``            any one word except these
+``~(a|b c)``          not followed by these (zero-width; also true at the end of a sentence)
 ``...``               a gap of up to 3 words; ``..N`` a gap of up to N words
 ``^``                 (first item only) the match starts a clause or sentence, after fillers
                       like "ok", "so", "well"
@@ -64,11 +65,16 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class NotFollowedBy:
+    options: tuple[tuple[Node, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Anchor:
     pass
 
 
-Node = Word | AnyWord | Gap | Choice | Anchor
+Node = Word | AnyWord | Gap | Choice | NotFollowedBy | Anchor
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +151,12 @@ def _match(
             yield from _match(option + nodes[index + 1 :], 0, terms, position, sentence, literal)
         if node.optional:
             yield from _match(nodes, index + 1, terms, position, sentence, literal)
+    elif isinstance(node, NotFollowedBy):
+        blocked = any(
+            next(_match(option, 0, terms, position, sentence, ()), None) is not None for option in node.options
+        )
+        if not blocked:
+            yield from _match(nodes, index + 1, terms, position, sentence, literal)
     else:  # Anchor inside a pattern is rejected at compile time; nothing to do here.
         yield from _match(nodes, index + 1, terms, position, sentence, literal)
 
@@ -199,6 +211,8 @@ class _Parser:
                     raise self.error("!( ) takes single words only")
                 stems |= option[0].stems
             return AnyWord(frozenset(stems))
+        if token == "~(":
+            return NotFollowedBy(self.alternatives(")"))
         if token == "*":
             return AnyWord(frozenset())
         if token == "^":
@@ -233,8 +247,8 @@ def _lex(source: str) -> list[str]:
         ch = source[i]
         if ch.isspace():
             i += 1
-        elif source.startswith("!(", i):
-            tokens.append("!(")
+        elif source.startswith(("!(", "~("), i):
+            tokens.append(source[i : i + 2])
             i += 2
         elif ch in "()[]|*^":
             tokens.append(ch)
@@ -257,7 +271,7 @@ def compile_pattern(source: str, classes: Mapping[str, frozenset[str]] | None = 
     nodes = parser.sequence(frozenset())
     if not nodes:
         raise parser.error("empty pattern")
-    if isinstance(nodes[0], Gap) or isinstance(nodes[-1], Gap):
+    if isinstance(nodes[0], Gap | NotFollowedBy) or isinstance(nodes[-1], Gap):
         raise parser.error("a pattern cannot start or end with a gap")
     return Pattern(source=source, nodes=_expand_words(nodes), anchored=anchored)
 
@@ -277,6 +291,8 @@ def _expand_words(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
             out.append(node)
         elif isinstance(node, Choice):
             out.append(Choice(tuple(_expand_words(o) for o in node.options), node.optional))
+        elif isinstance(node, NotFollowedBy):
+            out.append(NotFollowedBy(tuple(_expand_words(o) for o in node.options)))
         else:
             out.append(node)
     return tuple(out)
