@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from coach.api.app import create_app
 from coach.authoring.library import ContentLibrary, load_library
+from coach.config import Settings
 from coach.store.repository import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,3 +77,24 @@ def store(database_url: str) -> Iterator[Store]:
     store.upgrade()
     yield store
     store.close()
+
+
+@pytest.fixture
+def client(tiny_library: ContentLibrary, tmp_path: Path) -> Iterator[TestClient]:
+    """The app on the test content, spoken to in-process."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'api.db'}", max_reply_chars=300, max_body_bytes=4096
+    )
+    store = Store(settings.database_url)
+    app = create_app(settings, library=tiny_library, store=store)
+    with TestClient(app) as test_client:
+        yield test_client
+    store.close()
+
+
+def start(client: TestClient, scenario_id: str = "tiny") -> tuple[str, dict[str, str]]:
+    """Start a session; return its id and the Authorization header that opens it."""
+    response = client.post("/api/v1/sessions", json={"scenario_id": scenario_id})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["session_id"], {"Authorization": f"Bearer {body['token']}"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import start
+from tests.conftest import start
 
 
 def assert_problem(response, status: int, type_: str) -> dict:  # type: ignore[no-untyped-def, type-arg]

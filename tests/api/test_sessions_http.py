@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import start
+from tests.conftest import start
 
 
 def test_health_and_the_scenario_list(client: TestClient) -> None:
