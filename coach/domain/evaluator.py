@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from coach.domain.evaluation import DimensionResult, Evaluation, Match
 from coach.domain.lexicon import COMMON_WORDS
-from coach.domain.patterns import Pattern, PatternMatch, PatternSyntaxError, compile_pattern
+from coach.domain.patterns import Pattern, PatternIndex, PatternMatch, PatternSyntaxError, compile_pattern
 from coach.domain.rubric import Criterion, Negation, Polarity, Rubric, Scope, Verdict
 from coach.domain.selfdisclosure import measure_self_disclosure
 from coach.domain.text import Analysis, analyse, damerau_levenshtein_at_most_one, stem
@@ -112,6 +112,7 @@ class Evaluator:
         self.criterion_index: dict[str, CompiledCriterion] = {c.id: c for c in criteria}
         self._vocabulary = _Vocabulary()
         self._learn(criteria)
+        self._index = PatternIndex([p for c in criteria for p in c.patterns])
 
     def _learn(self, criteria: Iterable[CompiledCriterion]) -> None:
         for compiled in criteria:
@@ -137,7 +138,10 @@ class Evaluator:
         analysis = self.analyse(text)
         names = list(dimensions) if dimensions is not None else list(self.rubrics)
         criteria = [c for c in (*self.criteria, *extra) if c.dimension in names]
-        found = {c.id: _find(c, analysis) for c in criteria}
+        woken = self._index.candidates(analysis)
+        # Node-specific criteria are few and not indexed: they always run.
+        woken.update(id(p) for c in extra for p in c.patterns)
+        found = {c.id: _find(c, analysis, woken) for c in criteria}
         kept: dict[str, list[PatternMatch]] = {}
         for compiled in criteria:
             matches = found[compiled.id]
@@ -148,12 +152,14 @@ class Evaluator:
         return _verdicts(names, criteria, kept, analysis)
 
 
-def _find(compiled: CompiledCriterion, analysis: Analysis) -> list[PatternMatch]:
+def _find(compiled: CompiledCriterion, analysis: Analysis, woken: set[int]) -> list[PatternMatch]:
     criterion = compiled.criterion
     if criterion.detector is not None:
         return _detect(criterion, analysis)
     matches: list[PatternMatch] = []
     for pattern in compiled.patterns:
+        if id(pattern) not in woken:
+            continue
         for match in pattern.find(analysis):
             negated = _negated(match, analysis)
             if criterion.negation is Negation.FORBID and negated:

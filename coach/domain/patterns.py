@@ -22,6 +22,8 @@ Matching works on normalised terms (see :mod:`coach.domain.text`): "won't" is "w
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -88,30 +90,135 @@ class PatternMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class Starts:
+    """Which terms can begin a match: a fast pre-filter so most patterns never run."""
+
+    stems: frozenset[str]
+    forms: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Pattern:
     source: str
     nodes: tuple[Node, ...]
     anchored: bool
+    starts: Starts | None
+    """None when any word can begin a match (a pattern that starts with ``*`` or ``!( )``)."""
+    requires: tuple[Starts, ...]
+    """Word sets of which the text must hold at least one each, or the pattern cannot match."""
+    regex: re.Pattern[str]
+    """The pattern compiled over the encoded text: the C regex engine does the matching."""
+    literal_stems: frozenset[str]
+    literal_forms: frozenset[str]
 
     def vocabulary(self) -> Iterator[str]:
         """Every literal word form the pattern names, for typo correction."""
         yield from _vocabulary(self.nodes)
 
     def find(self, analysis: Analysis) -> Iterator[PatternMatch]:
-        """Yield the longest match starting at each term, left to right, not overlapping."""
+        """Yield matches left to right, not overlapping, never across a sentence boundary."""
+        for need in self.requires:
+            if need.stems.isdisjoint(analysis.by_stem) and need.forms.isdisjoint(analysis.by_norm):
+                return
         terms = analysis.terms
-        position = 0
-        while position < len(terms):
-            best: PatternMatch | None = None
-            if not self.anchored or terms[position].clause_start:
-                for end, literal in _match(self.nodes, 0, terms, position, terms[position].sentence, ()):
-                    if end > position and (best is None or end - 1 > best.last):
-                        best = PatternMatch(first=position, last=end - 1, literal=frozenset(literal))
-            if best is not None:
-                yield best
-                position = best.last + 1
+        offsets = analysis.token_starts
+        if self.starts is None:
+            positions: Iterator[int] | range = range(len(terms))
+        else:
+            found: set[int] = set()
+            for key in self.starts.stems:
+                found.update(analysis.by_stem.get(key, ()))
+            for key in self.starts.forms:
+                found.update(analysis.by_norm.get(key, ()))
+            positions = iter(sorted(found))
+        after = 0
+        for first in positions:
+            if first < after or (self.anchored and not terms[first].clause_start):
+                continue
+            # Matching only where a match can begin keeps the C regex from scanning every character.
+            hit = self.regex.match(analysis.encoded, offsets[first])
+            if hit is None or hit.end() == hit.start():
+                continue
+            last = bisect_right(offsets, hit.end() - 1) - 1
+            literal = frozenset(
+                i
+                for i in range(first, last + 1)
+                if terms[i].stem in self.literal_stems or terms[i].norm in self.literal_forms
+            )
+            yield PatternMatch(first=first, last=last, literal=literal)
+            after = last + 1
+
+
+# One term of the encoded text (see coach.domain.text.encode): "[^]stem/norm ".
+_TERM = r"\^?[^ /|]+/[^ ]+ "
+
+
+def _alternation(words: frozenset[str]) -> str:
+    return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))) + ")"
+
+
+def _regex(nodes: tuple[Node, ...]) -> str:
+    parts: list[str] = []
+    for node in nodes:
+        if isinstance(node, Word):
+            if node.exact:
+                parts.append(r"\^?[^ /|]+/" + _alternation(node.forms) + " ")
             else:
-                position += 1
+                parts.append(r"\^?" + _alternation(node.stems) + "/[^ ]+ ")
+        elif isinstance(node, AnyWord):
+            guard = r"(?!\^?" + _alternation(node.excluded_stems) + "/)" if node.excluded_stems else ""
+            parts.append(guard + _TERM)
+        elif isinstance(node, Gap):
+            parts.append(f"(?:{_TERM}){{0,{node.most}}}")
+        elif isinstance(node, Choice):
+            inner = "|".join(_regex(option) for option in node.options)
+            parts.append(f"(?:{inner})" + ("?" if node.optional else ""))
+        elif isinstance(node, NotFollowedBy):
+            parts.append("(?!" + "|".join(_regex(option) for option in node.options) + ")")
+    return "".join(parts)
+
+
+def _starts(nodes: tuple[Node, ...]) -> Starts | None:
+    """The words that can begin ``nodes``, or None if any word can."""
+    stems: set[str] = set()
+    forms: set[str] = set()
+    for index, node in enumerate(nodes):
+        if isinstance(node, Word):
+            (forms if node.exact else stems).update(node.forms if node.exact else node.stems)
+            return Starts(frozenset(stems), frozenset(forms))
+        if isinstance(node, AnyWord):
+            return None
+        if isinstance(node, Choice):
+            for option in node.options:
+                inner = _starts(option + nodes[index + 1 :])
+                if inner is None:
+                    return None
+                stems |= inner.stems
+                forms |= inner.forms
+            if not node.optional:
+                return Starts(frozenset(stems), frozenset(forms))
+        # Gaps, anchors and look-aheads consume nothing: keep looking at what follows.
+    return Starts(frozenset(stems), frozenset(forms))
+
+
+def _requirements(nodes: tuple[Node, ...]) -> tuple[Starts, ...]:
+    """One word set per mandatory item: a word of each must appear somewhere in the text."""
+    needs: list[Starts] = []
+    for node in nodes:
+        if isinstance(node, Word):
+            needs.append(
+                Starts(frozenset() if node.exact else node.stems, node.forms if node.exact else frozenset())
+            )
+        elif isinstance(node, Choice) and not node.optional:
+            options = [_starts(option) for option in node.options]
+            if all(o is not None for o in options):
+                needs.append(
+                    Starts(
+                        frozenset().union(*(o.stems for o in options if o is not None)),
+                        frozenset().union(*(o.forms for o in options if o is not None)),
+                    )
+                )
+    return tuple(needs)
 
 
 def _vocabulary(nodes: tuple[Node, ...]) -> Iterator[str]:
@@ -121,44 +228,6 @@ def _vocabulary(nodes: tuple[Node, ...]) -> Iterator[str]:
         elif isinstance(node, Choice):
             for option in node.options:
                 yield from _vocabulary(option)
-
-
-def _match(
-    nodes: tuple[Node, ...],
-    index: int,
-    terms: tuple[Term, ...],
-    position: int,
-    sentence: int,
-    literal: tuple[int, ...],
-) -> Iterator[tuple[int, tuple[int, ...]]]:
-    """Yield (end position, literal term indices) for every way ``nodes[index:]`` matches."""
-    if index == len(nodes):
-        yield position, literal
-        return
-    node = nodes[index]
-    if isinstance(node, Word | AnyWord):
-        if position < len(terms) and terms[position].sentence == sentence and node.accepts(terms[position]):
-            extra = (position,) if isinstance(node, Word) else ()
-            yield from _match(nodes, index + 1, terms, position + 1, sentence, literal + extra)
-    elif isinstance(node, Gap):
-        for skip in range(node.most + 1):
-            end = position + skip
-            if end > len(terms) or (skip and terms[end - 1].sentence != sentence):
-                break
-            yield from _match(nodes, index + 1, terms, end, sentence, literal)
-    elif isinstance(node, Choice):
-        for option in node.options:
-            yield from _match(option + nodes[index + 1 :], 0, terms, position, sentence, literal)
-        if node.optional:
-            yield from _match(nodes, index + 1, terms, position, sentence, literal)
-    elif isinstance(node, NotFollowedBy):
-        blocked = any(
-            next(_match(option, 0, terms, position, sentence, ()), None) is not None for option in node.options
-        )
-        if not blocked:
-            yield from _match(nodes, index + 1, terms, position, sentence, literal)
-    else:  # Anchor inside a pattern is rejected at compile time; nothing to do here.
-        yield from _match(nodes, index + 1, terms, position, sentence, literal)
 
 
 class _Parser:
@@ -273,7 +342,27 @@ def compile_pattern(source: str, classes: Mapping[str, frozenset[str]] | None = 
         raise parser.error("empty pattern")
     if isinstance(nodes[0], Gap | NotFollowedBy) or isinstance(nodes[-1], Gap):
         raise parser.error("a pattern cannot start or end with a gap")
-    return Pattern(source=source, nodes=_expand_words(nodes), anchored=anchored)
+    expanded = _expand_words(nodes)
+    words = list(_words(expanded))
+    return Pattern(
+        source=source,
+        nodes=expanded,
+        anchored=anchored,
+        starts=_starts(expanded),
+        requires=_requirements(expanded),
+        regex=re.compile(_regex(expanded)),
+        literal_stems=frozenset(s for w in words if not w.exact for s in w.stems),
+        literal_forms=frozenset(f for w in words if w.exact for f in w.forms),
+    )
+
+
+def _words(nodes: tuple[Node, ...]) -> Iterator[Word]:
+    for node in nodes:
+        if isinstance(node, Word):
+            yield node
+        elif isinstance(node, Choice | NotFollowedBy):
+            for option in node.options:
+                yield from _words(option)
 
 
 def _expand_words(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
@@ -296,3 +385,53 @@ def _expand_words(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
         else:
             out.append(node)
     return tuple(out)
+
+
+# Words too common to be worth indexing a pattern by when a rarer one is available.
+_COMMON = frozenset(
+    stem(w)
+    for w in "i you your it is are am be do not to the a an and or that this what me my we can will would "
+    "could should have has had just so if of for in on at with about how".split()
+)
+
+
+class PatternIndex:
+    """Finds, for one analysed text, the few patterns that could match at all.
+
+    Each pattern is filed under one of its mandatory word sets (the rarest-looking), so a
+    reply only wakes the patterns whose trigger word it contains; patterns with no
+    mandatory word always run.
+    """
+
+    def __init__(self, patterns: Iterator[Pattern] | list[Pattern]) -> None:
+        self._by_stem: dict[str, list[Pattern]] = {}
+        self._by_form: dict[str, list[Pattern]] = {}
+        self._always: list[Pattern] = []
+        for pattern in patterns:
+            trigger = _trigger(pattern)
+            if trigger is None:
+                self._always.append(pattern)
+                continue
+            for key in trigger.stems:
+                self._by_stem.setdefault(key, []).append(pattern)
+            for key in trigger.forms:
+                self._by_form.setdefault(key, []).append(pattern)
+
+    def candidates(self, analysis: Analysis) -> set[int]:
+        """``id()`` of every pattern worth running on ``analysis``."""
+        woken = {id(p) for p in self._always}
+        for key in analysis.by_stem:
+            for pattern in self._by_stem.get(key, ()):
+                woken.add(id(pattern))
+        for key in analysis.by_norm:
+            for pattern in self._by_form.get(key, ()):
+                woken.add(id(pattern))
+        return woken
+
+
+def _trigger(pattern: Pattern) -> Starts | None:
+    if not pattern.requires:
+        return None
+    rare = [need for need in pattern.requires if not (need.stems & _COMMON or need.forms & _COMMON)]
+    pool = rare or list(pattern.requires)
+    return min(pool, key=lambda need: len(need.stems) + len(need.forms))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -206,6 +206,14 @@ class Analysis:
     sentence_spans: tuple[tuple[int, int], ...]
     """Term index ranges [start, end) per sentence."""
     question_sentences: frozenset[int]
+    by_stem: Mapping[str, tuple[int, ...]]
+    """Term indices per stem, so a pattern visits only the places it could start."""
+    by_norm: Mapping[str, tuple[int, ...]]
+    encoded: str
+    """The terms as one string for the pattern regexes: "[^]stem/norm " per term, "| " between
+    sentences; "^" marks a clause start."""
+    token_starts: tuple[int, ...]
+    """Where each term begins in ``encoded``."""
 
 
 _FILLERS = frozenset(
@@ -346,12 +354,34 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
         sentence_spans.append((sentence_first, len(terms)))
     _mark_idioms(terms)
     _mark_negator_phrases(terms)
+    by_stem: dict[str, list[int]] = {}
+    by_norm: dict[str, list[int]] = {}
+    for index, term in enumerate(terms):
+        by_stem.setdefault(term.stem, []).append(index)
+        by_norm.setdefault(term.norm, []).append(index)
+    pieces: list[str] = []
+    token_starts: list[int] = []
+    length = 0
+    previous_sentence = 0
+    for term in terms:
+        if term.sentence != previous_sentence:
+            pieces.append("| ")
+            length += 2
+            previous_sentence = term.sentence
+        piece = f"{'^' if term.clause_start else ''}{term.stem}/{term.norm} "
+        token_starts.append(length)
+        pieces.append(piece)
+        length += len(piece)
     return Analysis(
         text=text,
         terms=tuple(terms),
         sentence_count=len(sentence_spans),
         sentence_spans=tuple(sentence_spans),
         question_sentences=frozenset(questions),
+        by_stem={k: tuple(v) for k, v in by_stem.items()},
+        by_norm={k: tuple(v) for k, v in by_norm.items()},
+        encoded="".join(pieces),
+        token_starts=tuple(token_starts),
     )
 
 
