@@ -78,14 +78,49 @@ def serve(
 
 
 @app.command()
-def validate(fmt: FormatOption = Format.TEXT) -> None:
+def validate(
+    fmt: FormatOption = Format.TEXT,
+    stats: Annotated[bool, typer.Option("--stats", help="Also report per-scenario statistics.")] = False,
+) -> None:
     """Check every scenario and rubric: schema, references, graph, walkthroughs, rubric examples."""
+    from coach.authoring.stats import library_stats
+
     settings = _settings()
     library, findings = lint(settings.scenarios_dir, settings.rubrics_dir)
     errors = [f for f in findings if f.severity is Severity.ERROR]
+    table = library_stats(library) if stats and library is not None else []
     if fmt is Format.JSON:
-        print(json.dumps({"ok": not errors, "findings": [f.to_json() for f in findings]}, indent=2))
+        body: dict[str, object] = {"ok": not errors, "findings": [f.to_json() for f in findings]}
+        if stats:
+            body["stats"] = [row.to_json() for row in table]
+        print(json.dumps(body, indent=2))
     else:
+        if table:
+            grid = Table(title="Scenarios")
+            for column in [
+                "scenario",
+                "nodes",
+                "endings",
+                "decision points",
+                "best scores",
+                "nodes covered",
+                "endings covered",
+            ]:
+                grid.add_column(column)
+            for row in table:
+                best = ", ".join(
+                    f"{d} {'—' if v is None else f'{v:.2f}'}" for d, v in row.best_scores.items()
+                )
+                grid.add_row(
+                    row.scenario,
+                    str(row.nodes),
+                    str(row.endings),
+                    str(row.decision_points),
+                    best,
+                    f"{row.node_coverage:.0%}",
+                    f"{row.ending_coverage:.0%}",
+                )
+            out.print(grid)
         for finding in findings:
             colour = "red" if finding.severity is Severity.ERROR else "yellow"
             out.print(f"[{colour}]{finding}[/{colour}]")
@@ -324,6 +359,59 @@ def calibrate_command(
         verdicts = f"expected {item['expected']}, got {item['got']}"
         out.print(f"{item['id']} [{item['dimension']}] {verdicts}: {item['text']}")
         out.print(f"    [dim]{evidence}[/dim]")
+
+
+class GraphFormat(StrEnum):
+    MERMAID = "mermaid"
+    DOT = "dot"
+    SVG = "svg"
+
+
+@app.command()
+def graph(
+    scenario: Annotated[str, typer.Argument(help="Scenario id.")],
+    fmt: Annotated[GraphFormat, typer.Option("--format", help="mermaid, dot or svg.")] = GraphFormat.MERMAID,
+    session: Annotated[str | None, typer.Option(help="Highlight the path this session took.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+) -> None:
+    """Draw a scenario: endings by outcome, fallbacks dashed, a session's path highlighted."""
+    from coach.authoring.graphs import RENDERERS
+    from coach.store.repository import Store
+
+    settings = _settings()
+    library = _library(settings)
+    try:
+        play_ = library.play(scenario)
+        path: tuple[str, ...] = ()
+        if session:
+            store = Store(settings.database_url)
+            try:
+                stored = store.get_session(session)
+                if stored.content_hash != play_.hash:
+                    play_ = library.pinned(stored.content_hash, store.scenario_body(stored.content_hash))
+            finally:
+                store.close()
+            path = tuple(stored.state.get("path", ()))
+    except CoachError as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    text = RENDERERS[fmt.value](play_.scenario, path)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def schema(
+    folder: Annotated[Path, typer.Option("--out", help="Folder for the schema files.")] = Path("schemas"),
+) -> None:
+    """Write JSON Schema for scenario and rubric files (the YAML files point to them)."""
+    from coach.authoring.schema import write_schemas
+
+    for path in write_schemas(folder):
+        out.print(f"wrote {path}")
 
 
 @db_app.command("upgrade")

@@ -7,11 +7,13 @@ A pattern is a sequence of items separated by spaces (full reference in docs/pat
 ``=word``             exactly this word form (after contractions and texting are expanded)
 ``(a|b c)``           one of the alternatives; an alternative may be several items
 ``[a|b c]``           optional: one of the alternatives, or nothing
-``@class``            any word of a word class declared in the rubric (``@directive_verb``)
+``@class``            any word of a word class declared in the rubric (``@directive_verb``), any
+                      inflection; ``=@class`` only the exact forms listed
 ``*``                 any one word
 ``!(a|b)``            any one word except these
 ``~(a|b c)``          not followed by these (zero-width; also true at the end of a sentence)
 ``...``               a gap of up to 3 words; ``..N`` a gap of up to N words
+``$``                 the clause ends here (zero-width: a comma, "but", or the sentence end follows)
 ``^``                 (first item only) the match starts a clause or sentence, after fillers
                       like "ok", "so", "well"
 ====================  =========================================================================
@@ -76,7 +78,12 @@ class Anchor:
     pass
 
 
-Node = Word | AnyWord | Gap | Choice | NotFollowedBy | Anchor
+@dataclass(frozen=True, slots=True)
+class ClauseEnd:
+    pass
+
+
+Node = Word | AnyWord | Gap | Choice | NotFollowedBy | Anchor | ClauseEnd
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +182,9 @@ def _regex(nodes: tuple[Node, ...]) -> str:
             parts.append(f"(?:{inner})" + ("?" if node.optional else ""))
         elif isinstance(node, NotFollowedBy):
             parts.append("(?!" + "|".join(_regex(option) for option in node.options) + ")")
+        elif isinstance(node, ClauseEnd):
+            # The next term starts a clause ("^") or there is none in this sentence.
+            parts.append(r"(?=\^|\| |$)")
     return "".join(parts)
 
 
@@ -293,12 +303,15 @@ class _Parser:
             if not count.isdigit() or not 0 < int(count) <= 12:
                 raise self.error(f"bad gap {token!r} (use ... or ..N with N from 1 to 12)")
             return Gap(int(count))
-        if token.startswith("@"):
-            name = token[1:]
+        if token == "$":
+            return ClauseEnd()
+        if token.startswith(("@", "=@")):
+            exact = token.startswith("=")
+            name = token[2:] if exact else token[1:]
             if name not in self.classes:
                 raise self.error(f"unknown word class @{name}")
             forms = self.classes[name]
-            return Word(stems=frozenset(stem(w) for w in forms), exact=False, forms=forms)
+            return Word(stems=frozenset(stem(w) for w in forms), exact=exact, forms=forms)
         if token in {")", "]", "|"}:
             raise self.error(f"unexpected {token!r}")
         exact = token.startswith("=")
@@ -319,12 +332,12 @@ def _lex(source: str) -> list[str]:
         elif source.startswith(("!(", "~("), i):
             tokens.append(source[i : i + 2])
             i += 2
-        elif ch in "()[]|*^":
+        elif ch in "()[]|*^$":
             tokens.append(ch)
             i += 1
         else:
             j = i
-            while j < len(source) and not source[j].isspace() and source[j] not in "()[]|*^":
+            while j < len(source) and not source[j].isspace() and source[j] not in "()[]|*^$":
                 j += 1
             tokens.append(source[i:j])
             i = j
@@ -340,7 +353,7 @@ def compile_pattern(source: str, classes: Mapping[str, frozenset[str]] | None = 
     nodes = parser.sequence(frozenset())
     if not nodes:
         raise parser.error("empty pattern")
-    if isinstance(nodes[0], Gap | NotFollowedBy) or isinstance(nodes[-1], Gap):
+    if isinstance(nodes[0], Gap | NotFollowedBy | ClauseEnd) or isinstance(nodes[-1], Gap):
         raise parser.error("a pattern cannot start or end with a gap")
     expanded = _expand_words(nodes)
     words = list(_words(expanded))

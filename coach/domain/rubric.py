@@ -44,7 +44,7 @@ class Scope(StrEnum):
 
 
 class Content(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Unless(Content):

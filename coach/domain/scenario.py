@@ -17,7 +17,7 @@ SCENARIO_FORMAT = 1
 
 
 class Content(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Persona(Content):

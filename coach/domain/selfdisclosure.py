@@ -7,9 +7,10 @@ recovery code; iNAPS "mutual, not self-serving").
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coach.domain.text import Analysis
+from coach.domain.text import Analysis, Term
 
 FIRST_PERSON = frozenset({"i", "me", "my", "mine", "myself"})
 SECOND_PERSON = frozenset({"you", "your", "yours", "yourself"})
@@ -58,6 +59,18 @@ class SelfDisclosure:
         return self.self_words / self.total_words if self.total_words else 0.0
 
 
+SUBSTANCE_VERBS = frozenset({"drink", "use", "smoke", "get", "shoot", "take", "party", "gambl"})
+
+
+def _used_to(terms: Sequence[Term]) -> bool:
+    """ "I used to drink" is lived experience; "I used to think" is not."""
+    norms = [t.norm for t in terms]
+    return any(
+        norms[i] == "used" and norms[i + 1] == "to" and terms[i + 2].stem in SUBSTANCE_VERBS
+        for i in range(len(norms) - 2)
+    )
+
+
 def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
     terms = analysis.terms
     self_sentences: list[int] = []
@@ -68,14 +81,18 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
         if norms & FIRST_PERSON and not norms & SECOND_PERSON:
             self_sentences.append(index)
             self_words += last - first
-            if {t.stem for t in terms[first:last]} & EXPERIENCE:
+            if {t.stem for t in terms[first:last]} & EXPERIENCE or _used_to(terms[first:last]):
                 experience_sentences.append(index)
     total = len(terms)
     last_sentence = analysis.sentence_count - 1
+    # The reply hands the focus back when it ends on the client: a question, or words about them.
     hands_back = bool(
         analysis.sentence_count
         and last_sentence not in self_sentences
-        and {t.norm for t in terms[analysis.sentence_spans[last_sentence][0] :]} & SECOND_PERSON
+        and (
+            last_sentence in analysis.question_sentences
+            or {t.norm for t in terms[analysis.sentence_spans[last_sentence][0] :]} & SECOND_PERSON
+        )
     )
     takes_over: tuple[int, int] | None = None
     if self_sentences and self_words >= TAKEOVER_WORDS and self_words / max(total, 1) >= TAKEOVER_SHARE:

@@ -23,16 +23,16 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00
 
 # A word is letters/digits with inner apostrophes ("don't", "y'all"); everything else that is
 # not space is punctuation.
-_TOKEN = re.compile(r"[^\W_]+(?:['\u2019\u2018\u02bc][^\W_]+)*|[^\w\s]", re.UNICODE)
+_TOKEN = re.compile(r"\$|[^\W_]+(?:['\u2019\u2018\u02bc][^\W_]+)*|[^\w\s]", re.UNICODE)
 
 _SENTENCE_END = frozenset(".!?\u2026")
 _CLAUSE_BREAK = frozenset(',;:\u2014\u2013-()"')
 
 # Words that open a new clause: negation scope and clause anchors stop here.
-_CLAUSE_OPENERS = frozenset(
-    {"but", "because", "though", "although", "however", "yet", "so", "unless", "while", "whereas"}
-)
-# "and"/"or" only open a clause when a subject follows ("... and you should ...").
+_CLAUSE_OPENERS = frozenset({"but", "because", "though", "although", "however", "yet", "unless", "whereas"})
+# "and"/"or"/"so"/"while" only open a clause when a subject follows ("... and you should ...",
+# "so you could ..."); "that's so selfish" stays one clause.
+_SUBJECT_OPENERS = frozenset({"and", "or", "so", "while"})
 _SUBJECTS = frozenset({"i", "you", "we", "he", "she", "they", "it", "that", "this", "there"})
 
 _CONTRACTIONS: dict[str, tuple[str, ...]] = {
@@ -70,6 +70,9 @@ _TEXTING: dict[str, tuple[str, ...]] = {
     "ya": ("you",),
     "yu": ("you",),
     "ur": ("your",),
+    "wat": ("what",),
+    "wut": ("what",),
+    "wot": ("what",),
     "youre": ("you", "are"),
     "r": ("are",),
     "pls": ("please",),
@@ -144,6 +147,13 @@ _TEXTING: dict[str, tuple[str, ...]] = {
     "insta": ("instagram",),
     "ig": ("instagram",),
     "meds": ("medication",),
+    "urself": ("yourself",),
+    "yourslf": ("yourself",),
+    "heres": ("here", "is"),
+    "theres": ("there", "is"),
+    "w": ("with",),
+    "b4": ("before",),
+    "$": ("dollar",),
     "med": ("medication",),
 }
 
@@ -153,6 +163,8 @@ NEGATORS = frozenset({"not", "no", "never", "nobody", "nothing", "nowhere", "nei
 NEGATOR_PHRASES = frozenset({("no", "one")})
 _NEGATION_IDIOMS: tuple[tuple[str, ...], ...] = (
     ("not", "wait"),
+    ("not", "worry"),
+    ("not", "hesitate"),
     ("not", "think"),
     ("not", "believe"),
     ("not", "suppose"),
@@ -257,8 +269,17 @@ def clean(text: str) -> str:
     return "".join(out).translate(_APOSTROPHES)
 
 
-def _expand(word: str) -> tuple[str, ...]:
+# "ur" is "you are" before these (or any -ing word): "ur being selfish", "ur right".
+_UR_IS_YOU_ARE = frozenset(
+    "right wrong welcome not so in on a an the really very such gonna allowed free safe sure okay ok fine "
+    "strong brave worth doing going being trying making saying".split()
+)
+
+
+def _expand(word: str, next_word: str = "") -> tuple[str, ...]:
     lower = word.lower()
+    if lower == "ur" and (next_word in _UR_IS_YOU_ARE or next_word.endswith("ing")):
+        return ("you", "are")
     if lower in _CONTRACTIONS:
         return _CONTRACTIONS[lower]
     if lower in _TEXTING:
@@ -299,7 +320,7 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
 
     raw: list[tuple[str, int, int]] = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(cleaned)]
     for index, (tok, start, end) in enumerate(raw):
-        if not (tok[0].isalnum()):
+        if not (tok[0].isalnum() or tok == "$"):
             if tok in _SENTENCE_END:
                 if tok == "?":
                     questions.add(sentence)
@@ -316,14 +337,14 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
             clause += 1
             at_clause_start = True
             pending_break = False
-        words = _expand(tok)
-        lower0 = words[0]
         next_word = raw[index + 1][0].lower() if index + 1 < len(raw) else ""
+        words = _expand(tok, next_word)
+        lower0 = words[0]
         if (
             terms
             and terms[-1].sentence == sentence
             and (
-                lower0 in _CLAUSE_OPENERS or (lower0 in {"and", "or"} and _expand(next_word)[0] in _SUBJECTS)
+                lower0 in _CLAUSE_OPENERS or (lower0 in _SUBJECT_OPENERS and _expand(next_word)[0] in _SUBJECTS)
             )
         ):
             clause += 1
@@ -335,8 +356,10 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
                 fixed = correct(norm)
                 if fixed is not None:
                     norm, word_stem = fixed, stem(fixed)
-            is_start = at_clause_start and norm not in _FILLERS
-            if is_start:
+            # Fillers ("okay", "so", "well") and the first content word all start the clause,
+            # so "^ okay fine" and "^ go" both anchor in "Okay, so go".
+            is_start = at_clause_start
+            if norm not in _FILLERS:
                 at_clause_start = False
             terms.append(
                 Term(

@@ -72,3 +72,15 @@ def test_contractions_in_patterns_match_expanded_text() -> None:
 def test_malformed_patterns_say_why(pattern: str, reason: str) -> None:
     with pytest.raises(PatternSyntaxError, match=re.escape(reason)):
         compile_pattern(pattern, CLASSES)
+
+
+def test_exact_class_forms_skip_other_inflections() -> None:
+    assert spans("^ =@verb", "Calling him was brave") == []
+    assert spans("^ @verb", "Calling him was brave") == ["Calling"]
+    assert spans("^ =@verb", "Call him") == ["Call"]
+
+
+def test_clause_end_anchor() -> None:
+    assert spans("if you want $", "Try it if you want.") == ["if you want"]
+    assert spans("if you want $", "If you want to stay sober, stop") == []
+    assert spans("ungrateful $", "That's so ungrateful, honestly") == ["ungrateful"]

@@ -43,7 +43,8 @@ def test_inflections_share_a_stem() -> None:
 def test_sentences_and_clauses_are_marked() -> None:
     analysis = analyse("I hear you, but you should go. Okay, call him.")
     clause_starts = [t.norm for t in analysis.terms if t.clause_start]
-    assert clause_starts == ["i", "you", "call"]
+    # Fillers at the start of a clause and the first content word both start it.
+    assert clause_starts == ["i", "but", "you", "okay", "call"]
     assert analysis.sentence_count == 2
 
 
@@ -64,3 +65,17 @@ def test_edit_distance_of_one() -> None:
     assert damerau_levenshtein_at_most_one("should", "shoudl")
     assert damerau_levenshtein_at_most_one("decision", "decison")
     assert not damerau_levenshtein_at_most_one("decision", "division")
+
+
+def test_so_opens_a_clause_only_before_a_subject() -> None:
+    assert len({t.clause for t in analyse("That's so selfish of him").terms}) == 1
+    assert len({t.clause for t in analyse("I hear you so you could try").terms}) == 2
+
+
+def test_ur_reads_as_you_are_before_a_state() -> None:
+    assert norms("ur being selfish") == ["you", "are", "being", "selfish"]
+    assert norms("ur call") == ["your", "call"]
+
+
+def test_dollar_signs_are_words() -> None:
+    assert norms("$50") == ["dollar", "50"]

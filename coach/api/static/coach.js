@@ -393,16 +393,22 @@
     return nodes;
   }
 
-  /** The reply with <mark> around the words behind each judgement. Offsets are code points. */
-  function renderReplyText(text, turn) {
+  /**
+   * The reply with <mark> around the words behind each judgement. Offsets are code points.
+   * With `interactive`, each mark is focusable and described by a tooltip (criterion and
+   * standard); the tooltips are returned separately so the reply's own text stays exactly
+   * what the trainee wrote.
+   */
+  function renderReplyText(text, turn, interactive) {
     const chars = codePoints(text);
     const matches = ((turn.evaluation && turn.evaluation.matches) || []).filter(
       (m) => m.start >= 0 && m.end > m.start && m.end <= chars.length,
     );
     const container = el("p", { className: "msg__text" });
+    const tips = [];
     if (matches.length === 0) {
       container.textContent = text;
-      return container;
+      return { text: container, tips };
     }
     const cuts = new Set([0, chars.length]);
     for (const m of matches) {
@@ -415,7 +421,16 @@
       if (!pending) return;
       const segment = chars.slice(pending.from, pending.to).join("");
       if (pending.covering.length === 0) container.append(document.createTextNode(segment));
-      else container.append(evidenceMark(segment, pending.covering, turn));
+      else {
+        const concern = pending.covering.some((m) => m.polarity === "concern");
+        const mark = el("mark", {
+          className: `evidence ${concern ? "evidence--concern" : "evidence--strength"}`,
+          "data-criterion": pending.covering.map((m) => m.criterion).join(" "),
+          text: segment,
+        });
+        container.append(mark);
+        if (interactive) tips.push(evidenceTip(mark, pending.covering, turn));
+      }
       pending = null;
     };
     for (let i = 0; i < points.length - 1; i++) {
@@ -430,7 +445,7 @@
       }
     }
     flush();
-    return container;
+    return { text: container, tips };
   }
 
   function pointFor(turn, criterion) {
@@ -438,16 +453,11 @@
     return points.find((p) => p.criterion === criterion) || null;
   }
 
-  function evidenceMark(segment, covering, turn) {
+  /** A tooltip for one mark, shown on hover and on keyboard focus; Escape dismisses it. */
+  function evidenceTip(mark, covering, turn) {
     const tipId = nextId("evidence");
-    const concern = covering.some((m) => m.polarity === "concern");
-    const mark = el("mark", {
-      className: `evidence ${concern ? "evidence--concern" : "evidence--strength"}`,
-      tabindex: "0",
-      "aria-describedby": tipId,
-      "data-criterion": covering.map((m) => m.criterion).join(" "),
-      text: segment,
-    });
+    mark.tabIndex = 0;
+    mark.setAttribute("aria-describedby", tipId);
     const tip = el(
       "span",
       { className: "evidence-tip", role: "tooltip", id: tipId },
@@ -464,22 +474,57 @@
         );
       }),
     );
-    const wrap = el("span", { className: "evidence-wrap" }, mark, tip);
-    // WCAG 1.4.13: a tooltip shown on hover or focus can be dismissed without moving.
+    let hideTimer = 0;
+    const open = () => {
+      clearTimeout(hideTimer);
+      tip.classList.add("is-open");
+      place(mark, tip);
+    };
+    const close = () => tip.classList.remove("is-open");
+    const closeSoon = () => {
+      clearTimeout(hideTimer);
+      hideTimer = setTimeout(() => {
+        if (document.activeElement !== mark) close();
+      }, 200);
+    };
+    mark.addEventListener("focus", open);
+    mark.addEventListener("blur", close);
+    mark.addEventListener("mouseenter", open);
+    mark.addEventListener("mouseleave", closeSoon);
+    tip.addEventListener("mouseenter", open);
+    tip.addEventListener("mouseleave", closeSoon);
+    // WCAG 1.4.13: content shown on hover or focus can be dismissed without moving.
     mark.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") wrap.classList.add("evidence-wrap--dismissed");
+      if (event.key === "Escape" && tip.classList.contains("is-open")) {
+        event.stopPropagation();
+        close();
+      }
     });
-    const reset = () => wrap.classList.remove("evidence-wrap--dismissed");
-    mark.addEventListener("blur", reset);
-    mark.addEventListener("mouseleave", reset);
-    return wrap;
+    return tip;
+  }
+
+  /** Put the tooltip just under its mark, inside the bubble (CSSOM positions are CSP-safe). */
+  function place(mark, tip) {
+    const box = tip.offsetParent;
+    if (!box) return;
+    const m = mark.getBoundingClientRect();
+    const b = box.getBoundingClientRect();
+    const width = tip.offsetWidth;
+    let left = m.left - b.left;
+    const maxLeft = Math.max(0, document.documentElement.clientWidth - 8 - width - b.left);
+    left = Math.min(left, maxLeft);
+    left = Math.max(left, 8 - b.left);
+    tip.style.left = `${Math.round(left)}px`;
+    tip.style.top = `${Math.round(m.bottom - b.top + 6)}px`;
   }
 
   function replyBubble(turn) {
     const bubble = el("div", { className: "msg msg--own" });
     bubble.append(el("span", { className: "msg__who", text: "You" }));
     bubble.append(el("span", { className: "msg__superseded-label", text: "Taken back — first attempt" }));
-    bubble.append(renderReplyText(turn.text, turn));
+    const rendered = renderReplyText(turn.text, turn, true);
+    bubble.append(rendered.text);
+    if (rendered.tips.length) bubble.append(el("div", { className: "evidence-tips" }, rendered.tips));
     const verdicts = verdictChips(turn.evaluation, true);
     const actions = el(
       "div",
@@ -577,16 +622,8 @@
   }
 
   function renderReplyQuote(turn) {
-    // The quote in the panel repeats the words without focusable marks (the transcript has those).
-    const quote = renderReplyText(turn.text, turn);
-    for (const wrap of quote.querySelectorAll(".evidence-wrap")) {
-      const mark = wrap.querySelector("mark");
-      const tip = wrap.querySelector(".evidence-tip");
-      mark.removeAttribute("tabindex");
-      mark.removeAttribute("aria-describedby");
-      tip.remove();
-    }
-    return quote;
+    // The panel repeats the words with plain marks; the transcript's marks carry the tooltips.
+    return renderReplyText(turn.text, turn, false).text;
   }
 
   function pointItem(point) {
@@ -643,7 +680,7 @@
       const said = t && t.client && t.client.length ? t.client[t.client.length - 1] : "";
       $("retry-text").replaceChildren(
         el("strong", { text: "Answering again. " }),
-        said ? [`${clientName()} said: `, el("q", { text: said })] : "",
+        ...(said ? [`${clientName()} said: `, el("q", { text: said })] : []),
       );
     }
   }
@@ -1322,8 +1359,8 @@
     updateCounter();
     document.documentElement.dataset.storage = storage.persistent ? "session" : "memory";
     const saved = savedSession();
-    if (saved && (await resume(saved))) return;
-    await showList({ focus: false });
+    if (saved) await resume(saved); // shows the list itself when the session cannot reopen
+    else await showList({ focus: false });
   }
 
   boot();
