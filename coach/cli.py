@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from coach.authoring.library import ContentLibrary, Severity, lint, load_library
+from coach.authoring.library import ContentLibrary, Severity, lint, load_library, load_rubric_library
 from coach.config import Settings
 from coach.domain.calibration import VERDICTS, calibrate
 from coach.domain.feedback import PointKind, build_feedback
@@ -47,8 +47,10 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _library(settings: Settings) -> ContentLibrary:
+def _library(settings: Settings, *, rubrics_only: bool = False) -> ContentLibrary:
     try:
+        if rubrics_only:
+            return load_rubric_library(settings.rubrics_dir)
         return load_library(settings.scenarios_dir, settings.rubrics_dir)
     except ContentError as exc:
         err.print(f"[red]{exc.detail}[/red]")
@@ -141,7 +143,7 @@ def evaluate(
     fmt: FormatOption = Format.TEXT,
 ) -> None:
     """Evaluate a reply against every rubric (no scenario context)."""
-    library = _library(_settings())
+    library = _library(_settings(), rubrics_only=True)
     if jsonl:
         failures = 0
         for number, line in enumerate(sys.stdin, start=1):
@@ -274,7 +276,7 @@ def calibrate_command(
     fmt: FormatOption = Format.TEXT,
 ) -> None:
     """Compare the evaluator with labelled replies: confusion matrices, P/R/F1, disagreements."""
-    library = _library(_settings())
+    library = _library(_settings(), rubrics_only=True)
     dims = list(library.rubrics)
     pairs = []
     disagreements = []

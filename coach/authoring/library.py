@@ -445,6 +445,18 @@ def lint(scenarios_dir: Path, rubrics_dir: Path) -> tuple[ContentLibrary | None,
     return library, collector.findings
 
 
+def load_rubric_library(rubrics_dir: Path) -> ContentLibrary:
+    """Only the rubrics (no scenarios): enough to evaluate replies, and unaffected by a broken scenario."""
+    collector = _Collector()
+    rubric_list, sources = load_rubrics(rubrics_dir, collector)
+    evaluator = _compile_rubrics(rubric_list, sources, collector)
+    errors = [f for f in collector.findings if f.severity is Severity.ERROR]
+    if errors or evaluator is None:
+        detail = "content has errors:\n" + "\n".join(str(f) for f in errors)
+        raise ContentError(detail, errors[0].location if errors else None)
+    return ContentLibrary(rubrics={r.id: r for r in rubric_list}, evaluator=evaluator, plays={})
+
+
 def load_library(scenarios_dir: Path, rubrics_dir: Path) -> ContentLibrary:
     """The library for serving; raises :class:`ContentError` listing every error found."""
     library, findings = lint(scenarios_dir, rubrics_dir)

@@ -344,7 +344,8 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
             terms
             and terms[-1].sentence == sentence
             and (
-                lower0 in _CLAUSE_OPENERS or (lower0 in _SUBJECT_OPENERS and _expand(next_word)[0] in _SUBJECTS)
+                lower0 in _CLAUSE_OPENERS
+                or (lower0 in _SUBJECT_OPENERS and _expand(next_word)[0] in _SUBJECTS)
             )
         ):
             clause += 1

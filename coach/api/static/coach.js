@@ -90,7 +90,7 @@
         else node.setAttribute(key, value === true ? "" : String(value));
       }
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(typeof child === "string" ? document.createTextNode(child) : child);
     }
@@ -100,7 +100,7 @@
   function svg(tag, attrs, ...children) {
     const node = document.createElementNS(SVG_NS, tag);
     for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined) continue;
       node.append(typeof child === "string" ? document.createTextNode(child) : child);
     }
@@ -137,6 +137,8 @@
     tip: "Tip",
   };
 
+  const PASS = 0.7; // the debrief's passing score (coach.domain.debrief.PASSING_SCORE)
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
   const percent = (score) => `${Math.round(Number(score) * 100)}%`;
 
   /** Code points, as the server counts them (Python str indices). */
@@ -602,7 +604,7 @@
       verdictChips(turn.evaluation, false),
     ];
     if (fb.note) {
-      children.push(el("p", { className: "feedback__note" }, el("strong", { text: `${clientName()}: ` }), fb.note));
+      children.push(el("p", { className: "feedback__note" }, el("strong", { text: "Note: " }), fb.note));
     }
     if ((fb.points || []).length) {
       children.push(el("h3", { className: "feedback__h", text: "Coaching" }));
@@ -1007,7 +1009,7 @@
           null,
           el("p", { className: `badge badge--outcome badge--${outcome}`, text: `${humanize(outcome)} ending · ${report.passed ? "Passed" : "Not passed yet"}` }),
           report.debrief ? el("p", { className: "summary__text", text: report.debrief }) : null,
-          el("p", { className: "muted", text: `${report.turns} replies · ${report.questions_asked} questions asked` }),
+          el("p", { className: "muted", text: `${plural(report.turns, "reply", "replies")} · ${plural(report.questions_asked, "question", "questions")} asked` }),
         ),
       ),
     );
@@ -1105,50 +1107,33 @@
     );
   }
 
-  /** Horizontal bars, one per dimension, with the pass line; built with DOM APIs. */
+  /** Horizontal bars, one per dimension, with the pass line (CSS bars; widths set through the CSSOM). */
   function scoreChart(dimensions) {
-    const rowH = 44;
-    const labelW = 0;
-    const width = 600;
-    const height = dimensions.length * rowH + 28;
-    const barX = labelW;
-    const barW = width - 70;
-    const described = dimensions
-      .map((d) => `${d.title}: ${d.score === null ? "not scored" : percent(d.score)}`)
-      .join("; ");
-    const titleId = nextId("chart");
-    const chart = svg("svg", {
-      class: "chart",
-      viewBox: `0 0 ${width} ${height}`,
-      role: "img",
-      "aria-labelledby": titleId,
-      preserveAspectRatio: "xMinYMin meet",
-    });
-    chart.append(svg("title", { id: titleId }, `Scores by skill. ${described}. Passing is 70%.`));
-    dimensions.forEach((d, i) => {
-      const y = i * rowH;
-      chart.append(svg("text", { x: barX, y: y + 14, class: "chart__label" }, d.title));
-      chart.append(svg("rect", { x: barX, y: y + 20, width: barW, height: 14, rx: 7, class: "chart__track" }));
-      if (d.score !== null) {
-        const w = Math.max(2, barW * Math.min(1, Math.max(0, d.score)));
-        chart.append(svg("rect", { x: barX, y: y + 20, width: w, height: 14, rx: 7, class: `chart__bar ${d.score >= 0.7 ? "chart__bar--ok" : "chart__bar--low"}` }));
-      }
-      chart.append(
-        svg("text", { x: barX + barW + 10, y: y + 32, class: "chart__value" }, d.score === null ? "—" : percent(d.score)),
+    const rows = dimensions.map((d) => {
+      const fill = el("span", { className: `bar__fill ${d.score !== null && d.score >= PASS ? "bar__fill--ok" : "bar__fill--low"}` });
+      fill.style.width = `${d.score === null ? 0 : Math.max(1, Math.round(Math.min(1, d.score) * 100))}%`;
+      return el(
+        "li",
+        { className: "bar" },
+        el(
+          "p",
+          { className: "bar__head" },
+          el("span", { className: "bar__label", text: d.title }),
+          el("span", { className: "bar__value", text: d.score === null ? "not scored" : percent(d.score) }),
+        ),
+        el("span", { className: "bar__track", "aria-hidden": "true" }, fill, el("span", { className: "bar__pass" })),
+        el(
+          "span",
+          { className: "bar__counts", text: `${d.met} shown · ${d.violated} needing attention · ${d.absent} not shown` },
+        ),
       );
     });
-    const passX = barX + barW * 0.7;
-    const bottom = dimensions.length * rowH;
-    chart.append(svg("line", { x1: passX, x2: passX, y1: 16, y2: bottom, class: "chart__pass" }));
-    chart.append(svg("text", { x: passX, y: bottom + 18, class: "chart__pass-label", "text-anchor": "middle" }, "pass 70%"));
-    const legend = el(
-      "ul",
-      { className: "chart-legend" },
-      dimensions.map((d) =>
-        el("li", null, el("strong", { text: d.title }), `: ${d.met} shown, ${d.violated} needing attention, ${d.absent} not shown`),
-      ),
+    return el(
+      "figure",
+      { className: "chart-figure" },
+      el("ul", { className: "chart" }, rows),
+      el("figcaption", { className: "chart-caption", text: `The dashed line marks the passing score, ${percent(PASS)}.` }),
     );
-    return el("figure", { className: "chart-figure" }, chart, legend);
   }
 
   /** The scenario's map, nodes in columns by distance from the start, with the path taken highlighted. */
@@ -1170,10 +1155,10 @@
       }
     }
     let maxDepth = Math.max(0, ...depth.values());
-    for (const n of nodes) if (!depth.has(n.id)) depth.set(n.id, ++maxDepth);
-    // Endings go in the last column so the story reads left to right.
-    const lastCol = Math.max(...nodes.filter((n) => !n.ending).map((n) => depth.get(n.id)), 0) + 1;
-    for (const n of nodes) if (n.ending) depth.set(n.id, Math.max(depth.get(n.id), lastCol));
+    for (const n of nodes) if (!depth.has(n.id) && !n.ending) depth.set(n.id, ++maxDepth);
+    // Endings (including those no branch reaches, like running out of time) share the last column.
+    const lastCol = Math.max(0, ...nodes.filter((n) => !n.ending).map((n) => depth.get(n.id))) + 1;
+    for (const n of nodes) if (n.ending) depth.set(n.id, lastCol);
     const columns = [];
     for (const n of nodes) {
       const d = depth.get(n.id);
@@ -1213,8 +1198,8 @@
       svg(
         "defs",
         null,
-        svg("marker", { id: markerId, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: "map__arrow" })),
-        svg("marker", { id: markerPathId, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: "map__arrow map__arrow--path" })),
+        svg("marker", { id: markerId, viewBox: "0 0 10 10", refX: 9, refY: 5, markerUnits: "userSpaceOnUse", markerWidth: 9, markerHeight: 9, orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: "map__arrow" })),
+        svg("marker", { id: markerPathId, viewBox: "0 0 10 10", refX: 9, refY: 5, markerUnits: "userSpaceOnUse", markerWidth: 11, markerHeight: 11, orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: "map__arrow map__arrow--path" })),
       ),
     );
     const seen = new Set();
@@ -1236,8 +1221,14 @@
         const y2 = b.y + boxH / 2;
         const mx = (x1 + x2) / 2;
         d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
+      } else if (b.x === a.x) {
+        // Same column: a short vertical link between the boxes.
+        const x = a.x + boxW / 2 + (b.y > a.y ? 12 : -12);
+        const y1 = b.y > a.y ? a.y + boxH : a.y;
+        const y2 = b.y > a.y ? b.y : b.y + boxH;
+        d = `M${x},${y1} L${x},${y2}`;
       } else {
-        // Backward or same-column edge: loop above the boxes.
+        // Backward edge: loop above the boxes.
         const x1 = a.x + boxW / 2 + 10;
         const x2 = b.x + boxW / 2 - 10;
         const y1 = a.y;

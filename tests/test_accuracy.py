@@ -1,0 +1,79 @@
+"""The evaluator's agreement with trainers, held above floors that are only ever raised.
+
+The labelled replies in tests/data were written from the standards in ethics.md, not from
+the rubric patterns. Floors come from measured figures (see the README's accuracy section).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from coach.authoring.library import ContentLibrary, load_rubric_library
+from coach.domain.calibration import DimensionCalibration, calibrate
+from coach.domain.rubric import Verdict
+from tests.conftest import BUNDLED_RUBRICS, ROOT
+
+LABELLED = ROOT / "tests" / "data" / "labelled_replies.jsonl"
+HOLDOUT = ROOT / "tests" / "data" / "holdout_replies.jsonl"
+
+MACRO_F1_FLOOR = {"autonomy": 0.97, "boundaries": 0.97}
+BOUNDARIES_VIOLATED_RECALL_FLOOR = 0.97
+TRAPS_WRONGLY_VIOLATED_CEILING = 0.03
+HOLDOUT_MACRO_F1_FLOOR = {"autonomy": 0.0, "boundaries": 0.0}
+
+
+def rows(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def library() -> ContentLibrary:
+    return load_rubric_library(BUNDLED_RUBRICS)
+
+
+def measure(library: ContentLibrary, path: Path) -> tuple[dict[str, DimensionCalibration], float]:
+    pairs = []
+    traps = wrong = 0
+    for row in rows(path):
+        labels = row["labels"]
+        assert isinstance(labels, dict)
+        expected = {d: Verdict(v) for d, v in labels.items()}
+        evaluation = library.evaluator.evaluate(str(row["text"]))
+        predicted = {d: r.verdict for d, r in evaluation.dimensions.items()}
+        pairs.append((expected, predicted))
+        if "trap" in row.get("tags", []):  # type: ignore[operator]
+            for dim, verdict in expected.items():
+                if verdict is not Verdict.VIOLATED:
+                    traps += 1
+                    wrong += predicted[dim] is Verdict.VIOLATED
+    return calibrate(pairs, list(library.rubrics)), wrong / traps if traps else 0.0
+
+
+def test_the_labelled_set_is_big_and_varied_enough() -> None:
+    data = rows(LABELLED)
+    tags = [t for row in data for t in row["tags"]]  # type: ignore[attr-defined]
+    assert len(data) >= 400
+    assert tags.count("trap") >= 60
+    assert tags.count("mixed") >= 40
+    assert tags.count("typo") >= 30
+    assert tags.count("neutral") >= 40
+
+
+def test_agreement_on_the_labelled_set_stays_above_its_floors(library: ContentLibrary) -> None:
+    results, trap_rate = measure(library, LABELLED)
+    for dim, floor in MACRO_F1_FLOOR.items():
+        assert results[dim].macro_f1 >= floor, dim
+    assert results["boundaries"].scores(Verdict.VIOLATED).recall >= BOUNDARIES_VIOLATED_RECALL_FLOOR
+    assert trap_rate <= TRAPS_WRONGLY_VIOLATED_CEILING
+
+
+@pytest.mark.skipif(not HOLDOUT.exists(), reason="no holdout set")
+def test_agreement_on_the_sealed_holdout_set_stays_above_its_floors(library: ContentLibrary) -> None:
+    # The holdout set was written by a second author who never saw the rubrics, and is never
+    # used to tune them: it is the honest estimate of how the evaluator generalises.
+    results, _ = measure(library, HOLDOUT)
+    for dim, floor in HOLDOUT_MACRO_F1_FLOOR.items():
+        assert results[dim].macro_f1 >= floor, dim
