@@ -73,10 +73,13 @@ class _Vocabulary:
     words: set[str] = field(default_factory=set)
     _by_deletion: dict[str, set[str]] = field(default_factory=dict)
     _stems: set[str] = field(default_factory=set)
+    _answers: dict[str, str | None] = field(default_factory=dict)
+    """Corrections already worked out; replies repeat words, and the vocabulary only grows at load."""
 
     def add(self, word: str) -> None:
         if word in self.words:
             return
+        self._answers.clear()
         self.words.add(word)
         self._stems.add(stem(word))
         if len(word) >= 5:
@@ -84,6 +87,14 @@ class _Vocabulary:
                 self._by_deletion.setdefault(variant, set()).add(word)
 
     def correct(self, word: str) -> str | None:
+        if word in self._answers:
+            return self._answers[word]
+        answer = self._correct(word)
+        if len(self._answers) < 100_000:
+            self._answers[word] = answer
+        return answer
+
+    def _correct(self, word: str) -> str | None:
         if word in self.words or stem(word) in self._stems or word in COMMON_WORDS:
             return None
         candidates: set[str] = set()

@@ -132,12 +132,12 @@ class Pattern:
         if self.starts is None:
             positions: Iterator[int] | range = range(len(terms))
         else:
-            found: set[int] = set()
-            for key in self.starts.stems:
-                found.update(analysis.by_stem.get(key, ()))
-            for key in self.starts.forms:
-                found.update(analysis.by_norm.get(key, ()))
-            positions = iter(sorted(found))
+            found: list[int] = []
+            for key in self.starts.stems.intersection(analysis.by_stem):
+                found.extend(analysis.by_stem[key])
+            for key in self.starts.forms.intersection(analysis.by_norm):
+                found.extend(analysis.by_norm[key])
+            positions = iter(sorted(set(found)))
         after = 0
         for first in positions:
             if first < after or (self.anchored and not terms[first].clause_start):
