@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,6 +22,10 @@ from coach.domain.calibration import VERDICTS, calibrate
 from coach.domain.feedback import PointKind, build_feedback
 from coach.domain.rubric import Verdict
 from coach.errors import CoachError, ContentError
+from coach.store.repository import Store
+
+if TYPE_CHECKING:
+    from coach.services.learners import Learners
 
 app = typer.Typer(
     help="Coach: practise hard peer-support conversations with rubric-based coaching.",
@@ -30,6 +35,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="Integrator API keys (one tenant each).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+learner_app = typer.Typer(help="One learner's data: export or delete.", no_args_is_help=True)
+app.add_typer(learner_app, name="learner")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -431,6 +440,145 @@ def db_upgrade() -> None:
     finally:
         store.close()
     out.print("database is up to date")
+
+
+def _store(settings: Settings) -> Store:
+    store = Store(settings.database_url)
+    try:
+        store.upgrade()
+    except CoachError as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    return store
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="The tenant the key acts for.")],
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. 'moodle-prod'.")],
+    fmt: FormatOption = Format.TEXT,
+) -> None:
+    """Create an API key. The key is shown once; Coach keeps only its hash."""
+    from coach.services.access import Access
+
+    store = _store(_settings())
+    try:
+        stored, key = Access(store).create_key(tenant, name)
+    finally:
+        store.close()
+    if fmt is Format.JSON:
+        print(json.dumps({"id": stored.id, "tenant": tenant, "name": name, "key": key}))
+    else:
+        out.print(f"API key for tenant [bold]{tenant}[/bold] ({name}), shown once:\n{key}")
+
+
+@keys_app.command("list")
+def keys_list(fmt: FormatOption = Format.TEXT) -> None:
+    """List API keys (ids, tenants, names; never secrets)."""
+    store = _store(_settings())
+    try:
+        keys = store.api_keys()
+    finally:
+        store.close()
+    rows = [
+        {
+            "id": k.id,
+            "tenant": k.tenant,
+            "name": k.name,
+            "created_at": k.created_at.isoformat(),
+            "revoked": k.revoked_at is not None,
+        }
+        for k in keys
+    ]
+    if fmt is Format.JSON:
+        print(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = "revoked" if row["revoked"] else "active"
+        out.print(f"{row['id']}  {row['tenant']:<20} {row['name']:<24} {state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (the part after ck_).")]) -> None:
+    """Revoke an API key at once."""
+    store = _store(_settings())
+    try:
+        revoked = store.revoke_api_key(key_id, datetime.now(UTC))
+    finally:
+        store.close()
+    if not revoked:
+        err.print(f"no active key {key_id!r}")
+        raise typer.Exit(1)
+    out.print(f"revoked {key_id}")
+
+
+def _learners(settings: Settings) -> tuple[Store, Learners]:
+    from coach.services.learners import Learners
+    from coach.services.sessions import SessionService
+
+    library = _library(settings)
+    store = _store(settings)
+    return store, Learners(SessionService(library, store))
+
+
+@learner_app.command("export")
+def learner_export(
+    learner: Annotated[str, typer.Argument(help="The integrator's learner id.")],
+    tenant: Annotated[str, typer.Option(help="The tenant the learner belongs to.")],
+) -> None:
+    """Print everything held about one learner as JSON (transcripts, evaluations, reports)."""
+    from coach.services.access import Integrator
+
+    store, learners = _learners(_settings())
+    try:
+        data = learners.export(Integrator(key_id="cli", tenant=tenant), learner)
+    finally:
+        store.close()
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@learner_app.command("delete")
+def learner_delete(
+    learner: Annotated[str, typer.Argument(help="The integrator's learner id.")],
+    tenant: Annotated[str, typer.Option(help="The tenant the learner belongs to.")],
+) -> None:
+    """Delete every session and turn of one learner."""
+    from coach.services.access import Integrator
+
+    store, learners = _learners(_settings())
+    try:
+        count = learners.delete(Integrator(key_id="cli", tenant=tenant), learner)
+    finally:
+        store.close()
+    out.print(f"deleted {count} sessions of {learner}")
+
+
+@app.command()
+def purge(
+    older_than: Annotated[
+        int, typer.Option("--older-than", min=1, help="Days since a session last changed.")
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, delete nothing.")] = False,
+) -> None:
+    """Delete sessions (and their turns) untouched for more than DAYS days."""
+    from rich.progress import Progress
+
+    store = _store(_settings())
+    cutoff = datetime.now(UTC) - timedelta(days=older_than)
+    deleted = 0
+    try:
+        if dry_run:
+            ids = store.sessions_older_than(cutoff, limit=10_000_000)
+            out.print(f"{len(ids)} sessions would be deleted")
+            return
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("purging", total=None)
+            while batch := store.sessions_older_than(cutoff):
+                deleted += store.delete_sessions(batch)
+                progress.update(task, completed=deleted)
+    finally:
+        store.close()
+    out.print(f"deleted {deleted} sessions last changed before {cutoff:%Y-%m-%d}")
 
 
 def main() -> None:

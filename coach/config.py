@@ -34,3 +34,21 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="info", description="Log level of the server (debug, info, warning, error)."
     )
+    anonymous_practice: bool = Field(
+        default=True,
+        description="Let anyone start a practice session without an API key (each session stays private "
+        "to its token). Turn off when only integrators may create sessions.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=120, ge=0, description="Requests per minute per client (API key or address); 0 turns it off."
+    )
+    cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed to call the API from a browser (CORS)."
+    )
+    frame_ancestors: str = Field(
+        default="*",
+        description="Who may embed the page in a frame (CSP frame-ancestors), e.g. 'https://lms.example.edu'.",
+    )
+    trusted_proxies: str = Field(
+        default="", description="Comma-separated proxy addresses whose X-Forwarded-For names the real client."
+    )

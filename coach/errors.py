@@ -5,6 +5,8 @@
     ├── InputError              the caller sent something we refuse (maps to 4xx)
     │   ├── ReplyEmpty
     │   ├── ReplyTooLong
+    │   ├── ReplyInvalid
+    │   ├── IdempotencyKeyReused
     │   └── MalformedRequest
     ├── NotFound
     │   ├── ScenarioNotFound
@@ -74,6 +76,16 @@ class ReplyEmpty(InputError):
 class ReplyTooLong(InputError):
     code = "reply-too-long"
     title = "Reply is too long"
+
+
+class ReplyInvalid(InputError):
+    code = "reply-invalid"
+    title = "Reply contains characters that are not text"
+
+
+class IdempotencyKeyReused(InputError):
+    code = "idempotency-key-reused"
+    title = "Idempotency-Key reused with a different request"
 
 
 class MalformedRequest(InputError):

@@ -72,6 +72,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the real PostgreSQL server (fails in CI when unreachable)."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
     store = Store(database_url)
     store.upgrade()

@@ -7,15 +7,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coach import __version__
 from coach.api import problems
+from coach.api.metrics import Metrics
+from coach.api.middleware import BodyLimit, RateLimit, RequestLog, SecurityHeaders, configure_logging
 from coach.api.routes import router
 from coach.authoring.library import ContentLibrary, load_library
 from coach.config import Settings
+from coach.errors import CoachError
+from coach.services.learners import Learners
 from coach.services.sessions import SessionService
 from coach.store.repository import Store
 
@@ -32,86 +36,6 @@ Start a session with `POST /api/v1/sessions`; the response carries a bearer toke
 session only. Send it as `Authorization: Bearer <token>` on every call about the session.
 Errors are `application/problem+json` documents (RFC 9457) whose `type` is stable.
 """
-
-SECURITY_HEADERS = {
-    b"x-content-type-options": b"nosniff",
-    b"referrer-policy": b"no-referrer",
-    b"content-security-policy": (
-        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
-    ),
-}
-
-
-class BodyLimit:
-    """Refuse request bodies above ``limit`` bytes with 413, before anything reads them whole."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problems.problem(
-            413,
-            "payload-too-large",
-            "Request body too large",
-            f"the request body is larger than {self.limit} bytes",
-        )
-        await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                path = scope.get("path", "")
-                for name, value in SECURITY_HEADERS.items():
-                    # The interactive docs load their own inline script; the CSP is for our pages.
-                    if name == b"content-security-policy" and path.startswith(("/docs", "/redoc")):
-                        continue
-                    if name not in present:
-                        headers.append((name, value))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
 
 
 def create_app(
@@ -154,9 +78,27 @@ def create_app(
     app.state.settings = settings
     app.state.library = library
     app.state.store = store
-    app.state.sessions = SessionService(library, store, max_reply_chars=settings.max_reply_chars)
+    app.state.sessions = SessionService(
+        library,
+        store,
+        max_reply_chars=settings.max_reply_chars,
+        anonymous_practice=settings.anonymous_practice,
+    )
+    app.state.learners = Learners(app.state.sessions)
+    app.state.metrics = metrics = Metrics()
+    configure_logging(settings.log_level)
     problems.install(app)
     app.include_router(router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_endpoint() -> PlainTextResponse:
+        gauges: dict[str, tuple[str, float]] = {}
+        try:
+            gauges["coach_sessions"] = ("Sessions stored.", float(store.count("sessions")))
+            gauges["coach_database_up"] = ("1 when the database answers.", 1.0)
+        except CoachError:
+            gauges["coach_database_up"] = ("1 when the database answers.", 0.0)
+        return PlainTextResponse(metrics.render(gauges), media_type="text/plain; version=0.0.4")
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_description(code: str) -> JSONResponse:
@@ -169,6 +111,19 @@ def create_app(
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    # Added last runs first: logging sees every response, including refusals below it.
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, trusted_proxies=proxies)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+    app.add_middleware(RequestLog, metrics=metrics, trusted_proxies=proxies)
     return app

@@ -16,6 +16,8 @@ PROBLEM_JSON = "application/problem+json"
 STATUS: dict[type[errors.CoachError], int] = {
     errors.ReplyEmpty: 400,
     errors.ReplyTooLong: 400,
+    errors.ReplyInvalid: 400,
+    errors.IdempotencyKeyReused: 422,
     errors.MalformedRequest: 422,
     errors.InputError: 400,
     errors.NotFound: 404,
@@ -32,12 +34,17 @@ HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
     405: ("method-not-allowed", "Method not allowed"),
     413: ("payload-too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
 }
 
 DESCRIPTIONS: dict[str, str] = {
     "reply-empty": "The reply had no text. Send what you would say to the client.",
     "reply-too-long": "The reply is longer than the configured limit (COACH_MAX_REPLY_CHARS).",
     "malformed-request": "The request body is not valid JSON or does not have the documented shape.",
+    "reply-invalid": "The reply contains control characters; send plain text.",
+    "idempotency-key-reused": "The Idempotency-Key was used before with a different request body.",
+    "unauthorized": "This call needs an integrator API key.",
+    "rate-limited": "Too many requests from this client; wait for Retry-After seconds.",
     "scenario-not-found": "No scenario has this id. GET /api/v1/scenarios lists them.",
     "session-not-found": "No session has this id.",
     "invalid-token": "The Authorization header is missing, or its bearer token is not this session's.",
@@ -109,6 +116,11 @@ def install(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # FastAPI's own "error parsing the body" (e.g. JSON nested too deeply to decode).
+            return problem(
+                422, "malformed-request", "Malformed request", str(exc.detail), instance=request.url.path
+            )
         code, title = HTTP_PROBLEMS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         response = problem(exc.status_code, code, title, detail, instance=request.url.path)

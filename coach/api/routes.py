@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from coach.api.schemas import (
@@ -12,6 +12,9 @@ from coach.api.schemas import (
     EvaluateOut,
     EvaluateRequest,
     Health,
+    LearnerExport,
+    LearnerSession,
+    LearnerSessions,
     MapEdge,
     MapNode,
     PersonaOut,
@@ -30,6 +33,7 @@ from coach.authoring.library import ContentLibrary, parse_fallback
 from coach.domain.engine import Play
 from coach.domain.graph import longest_decision_path
 from coach.domain.scenario import Ending
+from coach.services.learners import Learners
 from coach.services.sessions import SessionService, TurnResult
 
 router = APIRouter()
@@ -40,12 +44,14 @@ PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
-        400: "The reply is empty or too long (types reply-empty, reply-too-long).",
-        401: "Missing or wrong session token (type invalid-token).",
+        400: "The reply is empty, too long or not plain text (reply-empty, reply-too-long, reply-invalid).",
+        401: "Missing or wrong session token or API key (invalid-token, unauthorized).",
         404: "No such scenario or session.",
         409: "The session is finished, or this turn was already answered.",
         413: "The request body is too large.",
-        422: "The body is not valid JSON of the documented shape (type malformed-request).",
+        422: "The body is not valid JSON of the documented shape (malformed-request), or an "
+        "Idempotency-Key was reused with another body (idempotency-key-reused).",
+        429: "Too many requests from this client (rate-limited); see Retry-After.",
         503: "The database is unavailable; nothing was changed.",
     }
     return {code: {"description": described[code], **PROBLEM} for code in codes}
@@ -74,7 +80,15 @@ Token = Annotated[str | None, Depends(token_of)]
 
 @router.get("/healthz", tags=["health"], response_model=Health)
 def healthz() -> Health:
+    """Liveness: the process serves requests."""
     return Health(status="ok")
+
+
+@router.get("/readyz", tags=["health"], response_model=Health, responses=_problems(503))
+def readyz(request: Request) -> Health:
+    """Readiness: the database answers. 503 with a problem document while it does not."""
+    request.app.state.store.ping()
+    return Health(status="ready")
 
 
 def _summary(play: Play) -> dict[str, Any]:
@@ -146,10 +160,12 @@ def get_scenario(scenario_id: str, library: Library) -> ScenarioDetail:
     tags=["sessions"],
     status_code=status.HTTP_201_CREATED,
     response_model=SessionCreated,
-    responses=_problems(404, 413, 422, 503),
+    responses=_problems(401, 404, 413, 422, 503),
 )
-def create_session(body: SessionCreate, sessions: Sessions) -> SessionCreated:
-    started = sessions.start(body.scenario_id)
+def create_session(body: SessionCreate, sessions: Sessions, token: Token) -> SessionCreated:
+    """Start a session. Anonymous practice needs no credential; an integrator sends its API key
+    as the bearer token, and may name the learner the session belongs to."""
+    started = sessions.start(body.scenario_id, token, body.learner)
     return SessionCreated(
         session_id=started.session_id,
         token=started.token,
@@ -188,9 +204,25 @@ def _turn_out(result: TurnResult) -> TurnOut:
     response_model=TurnOut,
     responses=_problems(400, 401, 404, 409, 413, 422, 503),
 )
-def submit_turn(session_id: str, body: TurnCreate, sessions: Sessions, token: Token) -> TurnOut:
+def submit_turn(
+    request: Request,
+    session_id: str,
+    body: TurnCreate,
+    sessions: Sessions,
+    token: Token,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="Send the same key when retrying: the retry gets the first response, not a new turn.",
+        ),
+    ] = None,
+) -> TurnOut:
     """Answer the client's current line; returns the evaluation, feedback and what the client says next."""
-    return _turn_out(sessions.submit(session_id, token, body.text))
+    result = sessions.submit(session_id, token, body.text, idempotency_key, body.turn)
+    request.app.state.metrics.turn_evaluated()
+    return _turn_out(result)
 
 
 @router.post(
@@ -199,9 +231,13 @@ def submit_turn(session_id: str, body: TurnCreate, sessions: Sessions, token: To
     response_model=TurnOut,
     responses=_problems(400, 401, 404, 409, 413, 422, 503),
 )
-def retry_turn(session_id: str, body: TurnCreate, sessions: Sessions, token: Token) -> TurnOut:
+def retry_turn(
+    request: Request, session_id: str, body: TurnCreate, sessions: Sessions, token: Token
+) -> TurnOut:
     """Take the last reply back and answer that moment again. Both attempts stay in the transcript."""
-    return _turn_out(sessions.retry(session_id, token, body.text))
+    result = sessions.retry(session_id, token, body.text)
+    request.app.state.metrics.turn_evaluated()
+    return _turn_out(result)
 
 
 @router.get(
@@ -259,7 +295,73 @@ def get_report(session_id: str, sessions: Sessions, token: Token) -> ReportOut:
     response_model=EvaluateOut,
     responses=_problems(400, 413, 422),
 )
-def evaluate(body: EvaluateRequest, library: Library, sessions: Sessions) -> EvaluateOut:
+def evaluate(request: Request, body: EvaluateRequest, library: Library, sessions: Sessions) -> EvaluateOut:
     """Evaluate one reply against every rubric, with no scenario context."""
     text = sessions.check_reply(body.text)
+    request.app.state.metrics.evaluated()
     return EvaluateOut.model_validate(library.evaluator.evaluate(text).model_dump())
+
+
+def learners_of(request: Request) -> Learners:
+    learners: Learners = request.app.state.learners
+    return learners
+
+
+LearnerService = Annotated[Learners, Depends(learners_of)]
+LEARNER_PATH = Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$")
+
+
+@router.get(
+    "/api/v1/learners/{learner}/sessions",
+    tags=["integrators"],
+    response_model=LearnerSessions,
+    responses=_problems(401, 503),
+)
+def learner_sessions(
+    learner: Annotated[str, LEARNER_PATH], learners: LearnerService, sessions: Sessions, token: Token
+) -> LearnerSessions:
+    """A learner's sessions with their scores (integrator API key; your tenant's learners only)."""
+    integrator = sessions.access.integrator(token)
+    return LearnerSessions(
+        learner=learner,
+        sessions=[
+            LearnerSession(
+                session_id=r.session.id,
+                scenario_id=r.session.scenario_id,
+                status=r.session.status,
+                created_at=r.session.created_at.isoformat(),
+                updated_at=r.session.updated_at.isoformat(),
+                score=r.report.score,
+                passed=r.report.passed,
+                ending=r.report.ending_title,
+            )
+            for r in learners.records(integrator, learner)
+        ],
+    )
+
+
+@router.get(
+    "/api/v1/learners/{learner}/export",
+    tags=["integrators"],
+    response_model=LearnerExport,
+    responses=_problems(401, 503),
+)
+def learner_export(
+    learner: Annotated[str, LEARNER_PATH], learners: LearnerService, sessions: Sessions, token: Token
+) -> LearnerExport:
+    """Everything Coach holds about one learner: transcripts, evaluations and reports."""
+    return LearnerExport.model_validate(learners.export(sessions.access.integrator(token), learner))
+
+
+@router.delete(
+    "/api/v1/learners/{learner}",
+    tags=["integrators"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_problems(401, 503),
+)
+def learner_delete(
+    learner: Annotated[str, LEARNER_PATH], learners: LearnerService, sessions: Sessions, token: Token
+) -> Response:
+    """Delete every session and turn of one learner (right to erasure)."""
+    learners.delete(sessions.access.integrator(token), learner)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -80,9 +80,22 @@ class ScenarioList(BaseModel):
 
 class SessionCreate(Body):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"scenario_id": "just-tell-me-what-to-do"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"scenario_id": "just-tell-me-what-to-do"},
+                {"scenario_id": "a-gift-after-six-months", "learner": "learner-4711"},
+            ]
+        },
     )
     scenario_id: str = Field(min_length=1, max_length=200)
+    learner: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._:@-]+$",
+        description="Your id for the learner; needs an integrator API key.",
+    )
 
 
 class EndingOut(BaseModel):
@@ -124,6 +137,12 @@ class TurnCreate(Body):
         },
     )
     text: str = Field(description="The trainee's reply, up to COACH_MAX_REPLY_CHARS characters.")
+    turn: int | None = Field(
+        default=None,
+        ge=1,
+        description="The turn this reply answers (1 for the first). When given, a reply to a moment that "
+        "was already answered gets 409 turn-conflict instead of becoming the next turn.",
+    )
 
 
 class TurnOut(BaseModel):
@@ -197,6 +216,28 @@ class EvaluateRequest(Body):
 
 class EvaluateOut(Evaluation):
     model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [EVALUATION_EXAMPLE]})
+
+
+class LearnerSession(BaseModel):
+    session_id: str
+    scenario_id: str
+    status: str
+    created_at: str
+    updated_at: str
+    score: float | None
+    passed: bool
+    ending: str | None
+
+
+class LearnerSessions(BaseModel):
+    learner: str
+    sessions: list[LearnerSession]
+
+
+class LearnerExport(BaseModel):
+    learner: str
+    tenant: str
+    sessions: list[dict[str, object]]
 
 
 class Health(BaseModel):

@@ -7,13 +7,11 @@ was pinned to when it started.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from coach.authoring.library import ContentLibrary, criteria_of, snapshot
@@ -22,18 +20,18 @@ from coach.domain.engine import Play, SessionState
 from coach.domain.evaluation import Evaluation
 from coach.domain.feedback import Feedback, build_feedback
 from coach.domain.scenario import Ending, Scenario
-from coach.errors import InvalidToken, ReplyEmpty, ReplyTooLong, SessionFinished
+from coach.errors import (
+    IdempotencyKeyReused,
+    ReplyEmpty,
+    ReplyInvalid,
+    ReplyTooLong,
+    SessionFinished,
+    TurnConflict,
+)
+from coach.services.access import Access, Integrator, hash_secret, utcnow
 from coach.store.repository import Store, StoredSession, StoredTurn
 
 Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -96,20 +94,20 @@ class SessionService:
         store: Store,
         *,
         max_reply_chars: int = 2000,
+        anonymous_practice: bool = True,
         clock: Clock = utcnow,
     ) -> None:
         self.library = library
         self.store = store
         self.max_reply_chars = max_reply_chars
+        self.anonymous_practice = anonymous_practice
         self.clock = clock
+        self.access = Access(store, clock)
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _authorise(self, session_id: str, token: str | None) -> StoredSession:
-        stored = self.store.get_session(session_id)
-        if not token or not hmac.compare_digest(stored.token_hash, hash_token(token)):
-            raise InvalidToken("the session token is missing or does not belong to this session")
-        return stored
+    def _authorise(self, session_id: str, token: str | None, *, read_only: bool = True) -> StoredSession:
+        return self.access.open_session(session_id, token, allow_integrator=read_only)
 
     def _play(self, stored: StoredSession) -> Play:
         current = self.library.plays.get(stored.scenario_id)
@@ -118,6 +116,8 @@ class SessionService:
         return self.library.pinned(stored.content_hash, self.store.scenario_body(stored.content_hash))
 
     def check_reply(self, text: str) -> str:
+        if any(ch < " " and ch not in "\t\n\r" for ch in text) or "\x7f" in text:
+            raise ReplyInvalid("the reply contains control characters; send plain text")
         if not text.strip():
             raise ReplyEmpty("the reply is empty; write what you would say to the client")
         if len(text) > self.max_reply_chars:
@@ -126,7 +126,11 @@ class SessionService:
 
     # -- use cases -----------------------------------------------------------------------
 
-    def start(self, scenario_id: str) -> Started:
+    def start(self, scenario_id: str, credential: str | None = None, learner: str | None = None) -> Started:
+        """Start a session: anonymously (when allowed) or for an integrator's named learner."""
+        integrator: Integrator | None = None
+        if credential is not None or learner is not None or not self.anonymous_practice:
+            integrator = self.access.integrator(credential)
         play = self.library.play(scenario_id)
         now = self.clock()
         self.store.pin_scenario(
@@ -136,7 +140,14 @@ class SessionService:
         state = play.start()
         session_id = uuid.uuid4().hex
         self.store.create_session(
-            session_id, play.scenario.id, play.hash, hash_token(token), state.to_json(), now
+            session_id,
+            play.scenario.id,
+            play.hash,
+            hash_secret(token),
+            state.to_json(),
+            now,
+            tenant=integrator.tenant if integrator else None,
+            learner=learner if integrator else None,
         )
         return Started(
             session_id=session_id,
@@ -146,19 +157,68 @@ class SessionService:
             client=play.node(state.node).client,
         )
 
-    def submit(self, session_id: str, token: str | None, text: str) -> TurnResult:
-        stored = self._authorise(session_id, token)
+    def submit(
+        self,
+        session_id: str,
+        token: str | None,
+        text: str,
+        idempotency_key: str | None = None,
+        expected_turn: int | None = None,
+    ) -> TurnResult:
+        """Answer the current moment. With an Idempotency-Key, a retried request gets the
+        turn the first one recorded instead of adding another; with ``expected_turn``, a reply
+        meant for a moment that has already been answered is a conflict, not the next turn."""
+        stored = self._authorise(session_id, token, read_only=False)
         text = self.check_reply(text)
+        if idempotency_key:
+            replay = self._replay(stored, idempotency_key, text)
+            if replay is not None:
+                return replay
         if stored.status == "finished":
             raise SessionFinished("this session has reached its ending; start a new one to play again")
         play = self._play(stored)
         state = SessionState.from_json(stored.state)
-        seq = state.turn + 1
-        return self._answer(play, stored, state, text, seq=seq, attempt=1, supersede=False)
+        if expected_turn is not None and expected_turn != state.turn + 1:
+            raise TurnConflict(
+                f"turn {expected_turn} was already answered; the session is at turn {state.turn + 1}"
+            )
+        try:
+            return self._answer(
+                play, stored, state, text, seq=state.turn + 1, attempt=1, supersede=False, key=idempotency_key
+            )
+        except TurnConflict:
+            # Two copies of one request raced: the loser answers with the winner's turn.
+            replay = self._replay(stored, idempotency_key, text) if idempotency_key else None
+            if replay is None:
+                raise
+            return replay
+
+    def _replay(self, stored: StoredSession, key: str, text: str) -> TurnResult | None:
+        turn = self.store.turn_for_key(stored.id, key)
+        if turn is None:
+            return None
+        if turn.text != text:
+            raise IdempotencyKeyReused("this Idempotency-Key was already used with a different reply")
+        play = self._play(stored)
+        after = SessionState.from_json(turn.state_after)
+        target = play.node(after.node)
+        intended = play.node(turn.node).branches[turn.branch_index].goto
+        return TurnResult(
+            seq=turn.seq,
+            attempt=turn.attempt,
+            text=turn.text,
+            evaluation=Evaluation.model_validate(turn.evaluation),
+            feedback=Feedback.model_validate(turn.feedback),
+            client=target.client,
+            node=after.node,
+            ending=target.ending,
+            state=after,
+            turn_limit_reached=intended != after.node,
+        )
 
     def retry(self, session_id: str, token: str | None, text: str) -> TurnResult:
         """Take the last answered turn back and answer it again; both attempts are kept."""
-        stored = self._authorise(session_id, token)
+        stored = self._authorise(session_id, token, read_only=False)
         text = self.check_reply(text)
         turns = [t for t in self.store.turns(session_id) if not t.superseded]
         if not turns:
@@ -181,6 +241,7 @@ class SessionService:
         seq: int,
         attempt: int,
         supersede: bool,
+        key: str | None = None,
     ) -> TurnResult:
         node = play.node(state.node)
         evaluation = play.evaluate(state, text)
@@ -210,6 +271,7 @@ class SessionService:
                 state_after=after.to_json(),
                 superseded=False,
                 created_at=self.clock(),
+                idempotency_key=key,
             ),
             status="finished" if after.finished else "active",
             supersede=supersede,
@@ -229,7 +291,9 @@ class SessionService:
         )
 
     def transcript(self, session_id: str, token: str | None) -> Transcript:
-        stored = self._authorise(session_id, token)
+        return self.transcript_of(self._authorise(session_id, token))
+
+    def transcript_of(self, stored: StoredSession) -> Transcript:
         play = self._play(stored)
         state = SessionState.from_json(stored.state)
         turns = tuple(
@@ -244,7 +308,7 @@ class SessionService:
                 superseded=t.superseded,
                 created_at=t.created_at,
             )
-            for t in self.store.turns(session_id)
+            for t in self.store.turns(stored.id)
         )
         current = play.node(state.node)
         return Transcript(
@@ -261,8 +325,11 @@ class SessionService:
         )
 
     def report(self, session_id: str, token: str | None) -> Debrief:
-        transcript = self.transcript(session_id, token)
-        play = self._play(self.store.get_session(session_id))
+        return self.report_of(self._authorise(session_id, token))
+
+    def report_of(self, stored: StoredSession) -> Debrief:
+        transcript = self.transcript_of(stored)
+        play = self._play(stored)
         records = [
             TurnRecord(
                 index=t.seq,

@@ -16,13 +16,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coach.errors import SessionNotFound, StoreUnavailable, TurnConflict
-from coach.store.tables import ScenarioVersion, SessionRow, TurnRow
+from coach.store.tables import ApiKey, ScenarioVersion, SessionRow, TurnRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,6 +39,18 @@ class StoredSession:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    tenant: str | None = None
+    learner: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredApiKey:
+    id: str
+    tenant: str
+    name: str
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,7 @@ class StoredTurn:
     state_after: dict[str, Any]
     superseded: bool
     created_at: datetime
+    idempotency_key: str | None = None
 
 
 def _session(row: SessionRow) -> StoredSession:
@@ -69,6 +82,8 @@ def _session(row: SessionRow) -> StoredSession:
         created_at=row.created_at,
         updated_at=row.updated_at,
         finished_at=row.finished_at,
+        tenant=row.tenant,
+        learner=row.learner,
     )
 
 
@@ -86,6 +101,18 @@ def _turn(row: TurnRow) -> StoredTurn:
         state_after=row.state_after,
         superseded=row.superseded,
         created_at=row.created_at,
+        idempotency_key=row.idempotency_key,
+    )
+
+
+def _key(row: ApiKey) -> StoredApiKey:
+    return StoredApiKey(
+        id=row.id,
+        tenant=row.tenant,
+        name=row.name,
+        secret_hash=row.secret_hash,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
     )
 
 
@@ -175,9 +202,14 @@ class Store:
         token_hash: str,
         state: dict[str, Any],
         now: datetime,
+        *,
+        tenant: str | None = None,
+        learner: str | None = None,
     ) -> StoredSession:
         with self._tx() as session:
             row = SessionRow(
+                tenant=tenant,
+                learner=learner,
                 id=session_id,
                 scenario_id=scenario_id,
                 content_hash=content_hash,
@@ -253,6 +285,7 @@ class Store:
                         state_before=turn.state_before,
                         state_after=turn.state_after,
                         superseded=False,
+                        idempotency_key=turn.idempotency_key,
                         created_at=now,
                     )
                 )
@@ -269,4 +302,77 @@ class Store:
             created_at=stored.created_at,
             updated_at=now,
             finished_at=finished_at,
+            tenant=stored.tenant,
+            learner=stored.learner,
         )
+
+    def turn_for_key(self, session_id: str, key: str) -> StoredTurn | None:
+        """The turn recorded for an Idempotency-Key, if any."""
+        with self._tx() as session:
+            row = session.scalars(
+                select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.idempotency_key == key)
+            ).first()
+            return _turn(row) if row else None
+
+    # -- integrators ----------------------------------------------------------------------
+
+    def add_api_key(
+        self, key_id: str, tenant: str, name: str, secret_hash: str, now: datetime
+    ) -> StoredApiKey:
+        with self._tx() as session:
+            row = ApiKey(id=key_id, tenant=tenant, name=name, secret_hash=secret_hash, created_at=now)
+            session.add(row)
+            session.flush()
+            return _key(row)
+
+    def api_key(self, key_id: str) -> StoredApiKey | None:
+        with self._tx() as session:
+            row = session.get(ApiKey, key_id)
+            return _key(row) if row else None
+
+    def api_keys(self) -> list[StoredApiKey]:
+        with self._tx() as session:
+            return [
+                _key(r) for r in session.scalars(select(ApiKey).order_by(ApiKey.tenant, ApiKey.created_at))
+            ]
+
+    def revoke_api_key(self, key_id: str, now: datetime) -> bool:
+        with self._tx() as session:
+            result = session.execute(
+                update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def learner_sessions(self, tenant: str, learner: str) -> list[StoredSession]:
+        with self._tx() as session:
+            rows = session.scalars(
+                select(SessionRow)
+                .where(SessionRow.tenant == tenant, SessionRow.learner == learner)
+                .order_by(SessionRow.created_at)
+            )
+            return [_session(r) for r in rows]
+
+    def delete_sessions(self, session_ids: list[str]) -> int:
+        """Delete sessions and their turns; returns how many sessions went."""
+        if not session_ids:
+            return 0
+        with self._tx() as session:
+            session.execute(delete(TurnRow).where(TurnRow.session_id.in_(session_ids)))
+            result = session.execute(delete(SessionRow).where(SessionRow.id.in_(session_ids)))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def sessions_older_than(self, cutoff: datetime, limit: int = 500) -> list[str]:
+        with self._tx() as session:
+            return list(
+                session.scalars(
+                    select(SessionRow.id)
+                    .where(SessionRow.updated_at < cutoff)
+                    .order_by(SessionRow.updated_at)
+                    .limit(limit)
+                )
+            )
+
+    def count(self, what: str) -> int:
+        table = {"sessions": SessionRow, "turns": TurnRow}[what]
+        with self._tx() as session:
+            return int(session.scalar(select(func.count()).select_from(table)) or 0)

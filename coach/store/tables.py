@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -36,14 +36,38 @@ class SessionRow(Base):
     state: Mapped[dict[str, Any]]
     revision: Mapped[int] = mapped_column(Integer, default=0)
     """Bumped by every accepted turn; a write that expected another revision loses."""
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    tenant: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """The integrator tenant that created the session; None for anonymous practice."""
+    learner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The integrator's learner id, when a session was created for a named learner."""
+
+
+Index("ix_sessions_tenant_learner", SessionRow.tenant, SessionRow.learner)
+
+
+class ApiKey(Base):
+    """An integrator's key, scoped to one tenant. Only a hash of the secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """The public part of the key (``ck_<id>_<secret>``), shown in listings."""
+    tenant: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class TurnRow(Base):
     __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("session_id", "seq", "attempt", name="uq_turn_attempt"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "seq", "attempt", name="uq_turn_attempt"),
+        UniqueConstraint("session_id", "idempotency_key", name="uq_turn_idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
@@ -60,4 +84,6 @@ class TurnRow(Base):
     state_after: Mapped[dict[str, Any]]
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     """True once the trainee took this attempt back and answered again."""
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The client's Idempotency-Key: a retried request finds this turn instead of adding one."""
     created_at: Mapped[datetime]

@@ -11,6 +11,7 @@ from tests.browser.conftest import SCREENSHOTS
 Surface = Page | Frame | FrameLocator
 
 TINY = "A tiny scenario"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 GOOD_PATH = ["It's your call.", "I can't accept the watch, thank you."]
 
 
@@ -64,9 +65,8 @@ def axe(page: Page | Frame, source: str) -> list[dict[str, Any]]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(source)
     result: dict[str, Any] = page.evaluate(
-        """async () => await window.axe.run(document, {
-             runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
-           })"""
+        "async (tags) => await window.axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        AXE_TAGS,
     )
     return [
         {

@@ -25,7 +25,8 @@ def bundled_server(tmp_path: Path) -> Iterator[str]:
         with coach_server(tmp_path, fixtures=False) as base:
             yield base
     except ServerDidNotStart as exc:
-        pytest.skip(f"the bundled content does not load yet:\n{str(exc)[-2000:]}")
+        errors = [line for line in str(exc).splitlines() if "error" in line.lower()]
+        pytest.skip("the bundled content does not load yet: " + " | ".join(errors[-3:])[:1000])
 
 
 def test_the_list_shows_the_bundled_scenarios(page: Page, bundled_server: str) -> None:

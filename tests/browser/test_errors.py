@@ -56,6 +56,13 @@ def test_an_empty_reply_is_not_sent(page: Page, server: str) -> None:
 
 
 def test_an_unreachable_service_is_explained_and_the_text_kept(page: Page, server: str) -> None:
+    keys: list[str | None] = []
+    page.on(
+        "request",
+        lambda request: (
+            keys.append(request.headers.get("idempotency-key")) if request.url.endswith("/turns") else None
+        ),
+    )
     open_list(page, server)
     start(page)
     page.route("**/api/v1/sessions/*/turns", lambda route: route.abort("connectionrefused"))
@@ -83,6 +90,10 @@ def test_an_unreachable_service_is_explained_and_the_text_kept(page: Page, serve
     send(page, "It's your call.")
     expect(client_says(page, "I got you this watch.")).to_be_visible()
     expect(page.get_by_role("alert")).to_be_hidden()
+    # Sending the same reply again reuses its Idempotency-Key, so a lost answer cannot become two turns.
+    assert len(keys) == 3
+    assert keys[0] is not None
+    assert len(set(keys)) == 1
 
 
 def test_a_session_whose_token_is_refused_sends_the_trainee_back_to_the_list(page: Page, server: str) -> None:

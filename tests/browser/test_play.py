@@ -54,9 +54,15 @@ def test_a_scenario_played_to_its_ending_by_typing(page: Page, server: str) -> N
     expect(page.get_by_role("heading", level=1, name="Straight and kind")).to_be_visible()
     expect(debrief).to_contain_text("You kept the choice with Sam and the boundary clear.")
     expect(debrief).to_contain_text("Passed")
-    chart = page.get_by_role("img", name=re.compile("Scores by skill"))
-    expect(chart).to_be_visible()
-    expect(chart.locator(".chart__bar")).to_have_count(2)
+    chart = page.get_by_role("region", name="Scores by skill")
+    expect(chart.locator(".bar__head")).to_have_text(
+        ["Respecting autonomy75%", "Keeping professional boundaries75%"]
+    )
+    fill = chart.locator(".bar__fill").first
+    width = fill.evaluate(
+        "el => el.getBoundingClientRect().width / el.parentElement.getBoundingClientRect().width"
+    )
+    assert abs(width - 0.75) < 0.02
     expect(page.get_by_role("region", name="Critical incidents")).to_contain_text("None")
     expect(page.get_by_role("region", name="Strengths")).to_contain_text("Declines a gift")
     expect(page.get_by_role("region", name="Growth areas")).to_be_visible()

@@ -159,8 +159,8 @@
     }
   }
 
-  async function api(path, { method = "GET", body, auth = false } = {}) {
-    const headers = { Accept: "application/json, application/problem+json" };
+  async function api(path, { method = "GET", body, auth = false, extraHeaders = {} } = {}) {
+    const headers = { Accept: "application/json, application/problem+json", ...extraHeaders };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (auth && state.token) headers.Authorization = `Bearer ${state.token}`;
     let response;
@@ -189,6 +189,13 @@
     return data;
   }
 
+  /** A random key for Idempotency-Key: sending the same reply again after a lost answer is safe. */
+  function randomKey() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   // ---------------------------------------------------------------- state
 
   const state = {
@@ -204,6 +211,7 @@
     busy: false,
     retrying: false,
     shownFeedback: null,
+    pending: null, // {text, key}: the reply being sent, kept until the service answers it
   };
 
   function remember() {
@@ -737,6 +745,8 @@
         return showError(`Coach can't be reached right now. Check your connection and press Send again.${kept}`);
       case "store-unavailable":
         return showError(`Coach can't save your reply at the moment. Please try again shortly.${kept}`);
+      case "rate-limited":
+        return showError(`Coach is receiving a lot of replies right now. Wait a few seconds, then press Send again.${kept}`);
       case "session-finished":
       case "turn-conflict":
         showError(`This conversation moved on elsewhere (perhaps in another tab). It has been brought up to date.${kept}`);
@@ -776,9 +786,13 @@
     const path = `/sessions/${encodeURIComponent(state.sessionId)}/turns${retrying ? "/last/retry" : ""}`;
     $("transcript").append(typing);
     scrollIntoViewGently(typing);
+    if (!state.pending || state.pending.text !== text || state.pending.retrying !== retrying) {
+      state.pending = { text, retrying, key: randomKey() };
+    }
+    const extraHeaders = retrying ? {} : { "Idempotency-Key": state.pending.key };
     let result;
     try {
-      result = await api(path, { method: "POST", body: { text }, auth: true });
+      result = await api(path, { method: "POST", body: { text }, auth: true, extraHeaders });
     } catch (error) {
       state.busy = false;
       updateComposer();
@@ -789,6 +803,7 @@
       typing.remove();
     }
     state.busy = false;
+    state.pending = null;
     if (retrying) {
       const previous = latestTurn();
       if (previous) {
@@ -1164,9 +1179,9 @@
       const d = depth.get(n.id);
       (columns[d] = columns[d] || []).push(n);
     }
-    const colW = 170;
+    const colW = 180;
     const rowH = 64;
-    const boxW = 140;
+    const boxW = 150;
     const boxH = 40;
     const maxRows = Math.max(...columns.filter(Boolean).map((c) => c.length));
     const width = columns.length * colW + 10;
@@ -1221,8 +1236,14 @@
         const y2 = b.y + boxH / 2;
         const mx = (x1 + x2) / 2;
         d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
+      } else if (b.x === a.x && Math.abs(b.y - a.y) > rowH) {
+        // Same column, boxes between: bow out to the right of the column.
+        const x = a.x + boxW;
+        const y1 = a.y + boxH / 2;
+        const y2 = b.y + boxH / 2;
+        d = `M${x},${y1} C${x + 28},${y1} ${x + 28},${y2} ${x},${y2}`;
       } else if (b.x === a.x) {
-        // Same column: a short vertical link between the boxes.
+        // Same column, next to each other: a short vertical link between the boxes.
         const x = a.x + boxW / 2 + (b.y > a.y ? 12 : -12);
         const y1 = b.y > a.y ? a.y + boxH : a.y;
         const y2 = b.y > a.y ? b.y : b.y + boxH;
@@ -1247,7 +1268,7 @@
       if (onPath.has(n.id)) classes.push("map__node--path");
       if (n.ending) classes.push(`map__node--ending`, `map__node--${n.outcome || "mixed"}`);
       const text = label(n);
-      const short = text.length > 20 ? `${text.slice(0, 19)}…` : text;
+      const short = text.length > 19 ? `${text.slice(0, 17).trimEnd()}…` : text;
       map.append(
         svg(
           "g",
