@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from coach.authoring.library import ContentLibrary, Severity, lint, load_library, load_rubric_library
@@ -62,7 +63,7 @@ def _library(settings: Settings, *, rubrics_only: bool = False) -> ContentLibrar
             return load_rubric_library(settings.rubrics_dir)
         return load_library(settings.scenarios_dir, settings.rubrics_dir)
     except ContentError as exc:
-        err.print(f"[red]{exc.detail}[/red]")
+        err.print(f"[red]{escape(exc.detail)}[/red]")
         raise typer.Exit(1) from exc
 
 
@@ -134,7 +135,7 @@ def validate(
             out.print(grid)
         for finding in findings:
             colour = "red" if finding.severity is Severity.ERROR else "yellow"
-            out.print(f"[{colour}]{finding}[/{colour}]")
+            out.print(f"[{colour}]{escape(str(finding))}[/{colour}]")
         scenarios = len(library.plays) if library else 0
         rubrics = len(library.rubrics) if library else 0
         verdict = "[red]failed[/red]" if errors else "[green]ok[/green]"
@@ -242,7 +243,7 @@ def play(
             try:
                 result = service.submit(started.session_id, started.token, reply)
             except CoachError as exc:
-                err.print(f"[red]{exc.detail}[/red]")
+                err.print(f"[red]{escape(exc.detail)}[/red]")
                 continue
             _print_feedback(reply, result.feedback.model_dump(mode="json"), result.evaluation.contract())
             for line in result.client:
@@ -258,7 +259,7 @@ def play(
                 out.print(f"  Path: {' > '.join(report.path)}")
                 return
     except CoachError as exc:
-        err.print(f"[red]{exc.detail}[/red]")
+        err.print(f"[red]{escape(exc.detail)}[/red]")
         raise typer.Exit(1) from exc
     finally:
         store.close()
@@ -404,7 +405,7 @@ def graph(
                 store.close()
             path = tuple(stored.state.get("path", ()))
     except CoachError as exc:
-        err.print(f"[red]{exc.detail}[/red]")
+        err.print(f"[red]{escape(exc.detail)}[/red]")
         raise typer.Exit(1) from exc
     text = RENDERERS[fmt.value](play_.scenario, path)
     if output:
@@ -435,7 +436,7 @@ def db_upgrade() -> None:
     try:
         store.upgrade()
     except CoachError as exc:
-        err.print(f"[red]{exc.detail}[/red]")
+        err.print(f"[red]{escape(exc.detail)}[/red]")
         raise typer.Exit(1) from exc
     finally:
         store.close()
@@ -447,7 +448,7 @@ def _store(settings: Settings) -> Store:
     try:
         store.upgrade()
     except CoachError as exc:
-        err.print(f"[red]{exc.detail}[/red]")
+        err.print(f"[red]{escape(exc.detail)}[/red]")
         raise typer.Exit(1) from exc
     return store
 

@@ -77,6 +77,10 @@ class ReplyTooLong(InputError):
     code = "reply-too-long"
     title = "Reply is too long"
 
+    def __init__(self, detail: str, limit: int) -> None:
+        super().__init__(detail)
+        self.limit = limit
+
 
 class ReplyInvalid(InputError):
     code = "reply-invalid"

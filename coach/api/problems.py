@@ -93,7 +93,8 @@ def install(app: FastAPI) -> None:
             if status < 500 or isinstance(exc, errors.StoreUnavailable)
             else DESCRIPTIONS["internal"]
         )
-        response = problem(status, exc.code, exc.title, detail, instance=request.url.path)
+        extra = {"limit": exc.limit} if isinstance(exc, errors.ReplyTooLong) else {}
+        response = problem(status, exc.code, exc.title, detail, instance=request.url.path, **extra)
         if isinstance(exc, errors.StoreUnavailable):
             response.headers["Retry-After"] = "5"
         return response

@@ -91,9 +91,12 @@ def readyz(request: Request) -> Health:
     return Health(status="ready")
 
 
-def _summary(play: Play) -> dict[str, Any]:
+def _summary(play: Play, library: ContentLibrary) -> dict[str, Any]:
     scenario = play.scenario
     return {
+        "dimension_titles": {
+            d: library.rubrics[d].title if d in library.rubrics else d for d in scenario.dimensions
+        },
         "id": scenario.id,
         "version": scenario.version,
         "title": scenario.title,
@@ -109,7 +112,7 @@ def _summary(play: Play) -> dict[str, Any]:
 @router.get("/api/v1/scenarios", tags=["scenarios"], response_model=ScenarioList)
 def list_scenarios(library: Library) -> ScenarioList:
     plays = sorted(library.plays.values(), key=lambda p: p.scenario.title.lower())
-    return ScenarioList(scenarios=[ScenarioSummary(**_summary(p)) for p in plays])
+    return ScenarioList(scenarios=[ScenarioSummary(**_summary(p, library)) for p in plays])
 
 
 @router.get(
@@ -118,7 +121,7 @@ def list_scenarios(library: Library) -> ScenarioList:
     response_model=ScenarioDetail,
     responses=_problems(404),
 )
-def get_scenario(scenario_id: str, library: Library) -> ScenarioDetail:
+def get_scenario(scenario_id: str, library: Library, sessions: Sessions) -> ScenarioDetail:
     play = library.play(scenario_id)
     scenario = play.scenario
     nodes = [
@@ -142,7 +145,7 @@ def get_scenario(scenario_id: str, library: Library) -> ScenarioDetail:
     ]
     persona = scenario.persona
     return ScenarioDetail(
-        **_summary(play),
+        **_summary(play, library),
         persona=PersonaOut(
             name=persona.name,
             age=persona.age,
@@ -151,7 +154,8 @@ def get_scenario(scenario_id: str, library: Library) -> ScenarioDetail:
         ),
         setting=scenario.setting,
         opening=list(scenario.nodes[scenario.start].client),
-        map={"nodes": nodes, "edges": edges},
+        max_reply_chars=sessions.max_reply_chars,
+        map={"start": scenario.start, "nodes": nodes, "edges": edges},
     )
 
 
@@ -174,6 +178,7 @@ def create_session(body: SessionCreate, sessions: Sessions, token: Token) -> Ses
         node=started.state.node,
         client=list(started.client),
         status="active",
+        max_reply_chars=sessions.max_reply_chars,
     )
 
 

@@ -63,6 +63,7 @@ class ScenarioSummary(BaseModel):
     tags: list[str]
     minutes: int
     dimensions: list[str]
+    dimension_titles: dict[str, str] = Field(description="What each dimension is called, for display.")
     decision_points: int = Field(description="Decision points on the longest path.")
     content_hash: str
 
@@ -71,7 +72,10 @@ class ScenarioDetail(ScenarioSummary):
     persona: PersonaOut
     setting: str
     opening: list[str]
-    map: dict[str, list[MapNode] | list[MapEdge]]
+    max_reply_chars: int = Field(description="The longest reply the service accepts.")
+    map: dict[str, str | list[MapNode] | list[MapEdge]] = Field(
+        description="nodes, edges and the start node id, for drawing the scenario."
+    )
 
 
 class ScenarioList(BaseModel):
@@ -127,6 +131,7 @@ class SessionCreated(BaseModel):
     node: str
     client: list[str]
     status: str
+    max_reply_chars: int = Field(description="The longest reply the service accepts.")
 
 
 class TurnCreate(Body):

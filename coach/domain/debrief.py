@@ -82,6 +82,8 @@ class Debrief(Frozen):
     debrief: str | None
     score: float | None
     passed: bool
+    passing_score: float = PASSING_SCORE
+    """A finished session passes at this score with no critical incident."""
     dimensions: tuple[DimensionSummary, ...]
     critical_incidents: tuple[Incident, ...]
     strengths: tuple[Highlight, ...]

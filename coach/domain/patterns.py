@@ -221,7 +221,8 @@ def _requirements(nodes: tuple[Node, ...]) -> tuple[Starts, ...]:
             )
         elif isinstance(node, Choice) and not node.optional:
             options = [_starts(option) for option in node.options]
-            if all(o is not None for o in options):
+            # An option that needs no word at all (say "(a|$)") means the choice requires nothing.
+            if all(o is not None and (o.stems or o.forms) for o in options):
                 needs.append(
                     Starts(
                         frozenset().union(*(o.stems for o in options if o is not None)),

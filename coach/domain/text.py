@@ -23,9 +23,14 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00
 
 # A word is letters/digits with inner apostrophes ("don't", "y'all"); everything else that is
 # not space is punctuation.
-_TOKEN = re.compile(r"\$|[^\W_]+(?:['\u2019\u2018\u02bc][^\W_]+)*|[^\w\s]", re.UNICODE)
+_TOKEN = re.compile(r"[$%]|[^\W_]+(?:['\u2019\u2018\u02bc][^\W_]+)*|[^\w\s]", re.UNICODE)
 
 _SENTENCE_END = frozenset(".!?\u2026")
+_SYMBOL_WORDS = frozenset("$%")
+# A full stop after these is part of the word, not the end of a sentence ("Dr. Feld").
+_ABBREVIATIONS = frozenset(
+    {"dr", "mr", "mrs", "ms", "mx", "st", "prof", "vs", "etc", "eg", "ie", "approx", "appt"}
+)
 _CLAUSE_BREAK = frozenset(',;:\u2014\u2013-()"')
 
 # Words that open a new clause: negation scope and clause anchors stop here.
@@ -154,6 +159,7 @@ _TEXTING: dict[str, tuple[str, ...]] = {
     "w": ("with",),
     "b4": ("before",),
     "$": ("dollar",),
+    "%": ("percent",),
     "med": ("medication",),
 }
 
@@ -276,6 +282,13 @@ _UR_IS_YOU_ARE = frozenset(
 )
 
 
+# Words whose "'s" is "is" ("everyone's here"), not a possessive.
+_IS_CONTRACTING = frozenset(
+    "it that what there he she who here where how why when everyone everybody someone somebody "
+    "nobody nothing everything something this".split()
+)
+
+
 def _expand(word: str, next_word: str = "") -> tuple[str, ...]:
     lower = word.lower()
     if lower == "ur" and (next_word in _UR_IS_YOU_ARE or next_word.endswith("ing")):
@@ -293,11 +306,7 @@ def _expand(word: str, next_word: str = "") -> tuple[str, ...]:
         if lower.endswith("'s"):
             # "it's" -> "it is"; possessive "John's" -> "john" keeps matching on the name.
             head = lower[:-2]
-            return (
-                (head, "is")
-                if head in {"it", "that", "what", "there", "he", "she", "who", "here"}
-                else (head,)
-            )
+            return (head, "is") if head in _IS_CONTRACTING else (head,)
         return (lower.replace("'", ""),)
     return (lower,)
 
@@ -320,7 +329,14 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
 
     raw: list[tuple[str, int, int]] = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(cleaned)]
     for index, (tok, start, end) in enumerate(raw):
-        if not (tok[0].isalnum() or tok == "$"):
+        if not (tok[0].isalnum() or tok in _SYMBOL_WORDS):
+            if (
+                tok == "."
+                and terms
+                and raw[index - 1][2] == start
+                and raw[index - 1][0].lower() in _ABBREVIATIONS
+            ):
+                continue
             if tok in _SENTENCE_END:
                 if tok == "?":
                     questions.add(sentence)
@@ -413,6 +429,10 @@ def _mark_idioms(terms: list[Term]) -> None:
     norms = [t.norm for t in terms]
     for i, term in enumerate(terms):
         if not term.negator:
+            continue
+        if i >= 2 and norms[i - 2] == "why" and norms[i - 1] in {"do", "did", "would"}:
+            # "Why don't you just…" suggests; it negates nothing.
+            terms[i] = replace(term, negator=False)
             continue
         for idiom in _NEGATION_IDIOMS:
             if idiom[0] != term.norm:

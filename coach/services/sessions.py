@@ -121,7 +121,10 @@ class SessionService:
         if not text.strip():
             raise ReplyEmpty("the reply is empty; write what you would say to the client")
         if len(text) > self.max_reply_chars:
-            raise ReplyTooLong(f"the reply has {len(text)} characters; the limit is {self.max_reply_chars}")
+            raise ReplyTooLong(
+                f"the reply has {len(text)} characters; the limit is {self.max_reply_chars}",
+                limit=self.max_reply_chars,
+            )
         return text
 
     # -- use cases -----------------------------------------------------------------------

@@ -102,3 +102,11 @@ def test_unknown_routes_and_methods(client: TestClient) -> None:
 
 def test_problem_types_resolve_to_a_description(client: TestClient) -> None:
     assert "limit" in client.get("/problems/reply-too-long").json()["description"]
+
+
+def test_the_too_long_problem_carries_the_limit_as_a_number(client: TestClient) -> None:
+    session_id, auth = start(client)
+    body = client.post(f"/api/v1/sessions/{session_id}/turns", json={"text": "a" * 301}, headers=auth).json()
+    assert body["limit"] == 300
+    created = client.post("/api/v1/sessions", json={"scenario_id": "tiny"}).json()
+    assert created["max_reply_chars"] == 300

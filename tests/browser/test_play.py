@@ -28,7 +28,7 @@ def test_the_list_shows_what_each_scenario_practises(page: Page, server: str) ->
     open_list(page, server)
     card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=TINY))
     expect(card).to_contain_text("Three decisions for tests.")
-    expect(card.locator(".chips--skills .chip")).to_have_text(["Autonomy", "Boundaries"])
+    expect(card.locator(".chips--skills .chip")).to_have_text(["Respecting autonomy", "Keeping professional boundaries"])
     expect(card).to_contain_text("test")
     expect(card).to_contain_text("About 3 min")
 
@@ -41,7 +41,7 @@ def test_a_scenario_played_to_its_ending_by_typing(page: Page, server: str) -> N
 
     send(page, GOOD_PATH[0])
     expect(client_says(page, "I got you this watch.")).to_be_visible()
-    expect(feedback(page).locator(".verdict--met")).to_contain_text("Autonomy: Shown")
+    expect(feedback(page).locator(".verdict--met")).to_contain_text("Respecting autonomy: Shown")
     expect(feedback(page)).to_contain_text("Puts the decision with the client")
 
     send(page, GOOD_PATH[1])
@@ -116,7 +116,7 @@ def test_a_directive_reply_has_its_words_marked_with_criterion_and_standard(page
     expect(tip).to_be_visible()
 
     panel = feedback(page)
-    expect(panel.locator(".verdict--violated")).to_contain_text("Autonomy: Needs attention")
+    expect(panel.locator(".verdict--violated")).to_contain_text("Respecting autonomy: Needs attention")
     expect(panel).to_contain_text("Directive language takes the choice away.")
     expect(panel.locator(".better")).to_contain_text("What would you like to do?")
     expect(panel).to_contain_text("Sam heard an order.")

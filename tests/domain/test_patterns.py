@@ -84,3 +84,7 @@ def test_clause_end_anchor() -> None:
     assert spans("if you want $", "Try it if you want.") == ["if you want"]
     assert spans("if you want $", "If you want to stay sober, stop") == []
     assert spans("ungrateful $", "That's so ungrateful, honestly") == ["ungrateful"]
+
+
+def test_an_alternative_that_is_only_a_clause_end_still_matches() -> None:
+    assert spans("if you want (to stay|$)", "Try it if you want.") == ["if you want"]

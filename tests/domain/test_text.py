@@ -79,3 +79,17 @@ def test_ur_reads_as_you_are_before_a_state() -> None:
 
 def test_dollar_signs_are_words() -> None:
     assert norms("$50") == ["dollar", "50"]
+
+
+def test_abbreviations_do_not_end_a_sentence() -> None:
+    analysis = analyse("Ask Dr. Feld about it. Then decide.")
+    assert analysis.sentence_count == 2
+
+
+def test_why_dont_you_suggests_rather_than_negates() -> None:
+    assert not any(t.negator for t in analyse("Why don't you just call him?").terms)
+
+
+def test_is_contractions_after_pronouns_like_everyone() -> None:
+    assert norms("everyone's here") == ["everyone", "is", "here"]
+    assert norms("Sam's watch") == ["sam", "watch"]

@@ -120,6 +120,11 @@
     window.scrollTo({ top: 0, behavior: "auto" });
   }
 
+  /** Display names of the dimensions, as the service reports them ("Respecting autonomy"). */
+  const DIMENSION_TITLES = {};
+  const learnTitles = (scenario) => Object.assign(DIMENSION_TITLES, (scenario && scenario.dimension_titles) || {});
+  const dimTitle = (id) => DIMENSION_TITLES[id] || humanize(id);
+
   /** "ask-again" → "Ask again" */
   function humanize(id) {
     const words = String(id).replace(/[-_]+/g, " ").trim();
@@ -150,12 +155,13 @@
   // ---------------------------------------------------------------- API
 
   class ApiError extends Error {
-    constructor(status, code, title, detail) {
+    constructor(status, code, title, detail, limit) {
       super(detail || title || `HTTP ${status}`);
       this.status = status;
       this.code = code;
       this.title = title;
       this.detail = detail;
+      this.limit = limit;
     }
   }
 
@@ -184,7 +190,7 @@
     if (!response.ok) {
       const type = data && typeof data.type === "string" ? data.type : "";
       const code = type.startsWith("/problems/") ? type.slice("/problems/".length) : `http-${response.status}`;
-      throw new ApiError(response.status, code, data && data.title, data && data.detail);
+      throw new ApiError(response.status, code, data && data.title, data && data.detail, data && data.limit);
     }
     return data;
   }
@@ -289,7 +295,8 @@
 
   function scenarioCard(s) {
     const headingId = nextId("scenario");
-    const skills = (s.dimensions || []).map(humanize);
+    learnTitles(s);
+    const skills = (s.dimensions || []).map(dimTitle);
     return el(
       "li",
       { className: "card scenario" },
@@ -356,6 +363,8 @@
   }
 
   function beginPlay(scenario, sessionId, token) {
+    learnTitles(scenario);
+    if (scenario && scenario.max_reply_chars) state.limit = scenario.max_reply_chars;
     Object.assign(state, {
       scenario,
       sessionId,
@@ -479,7 +488,7 @@
           { className: "evidence-tip__item" },
           el("span", { className: "evidence-tip__kind", text: m.polarity === "concern" ? "Watch: " : "Worked: " }),
           el("strong", { text: label }),
-          el("span", { className: "evidence-tip__dim", text: ` (${humanize(m.dimension)})` }),
+          el("span", { className: "evidence-tip__dim", text: ` (${dimTitle(m.dimension)})` }),
           point && point.standard ? el("span", { className: "evidence-tip__std", text: `Standard: ${point.standard}` }) : null,
         );
       }),
@@ -571,7 +580,7 @@
           "li",
           { className: `verdict verdict--${result.verdict}` },
           el("span", { className: "verdict__icon", "aria-hidden": "true", text: v.icon }),
-          el("span", { className: "verdict__dim", text: `${humanize(name)}: ` }),
+          el("span", { className: "verdict__dim", text: `${dimTitle(name)}: ` }),
           el("span", { className: "verdict__label", text: v.label }),
           compact ? null : el("span", { className: "verdict__score", text: ` · ${percent(result.score)}` }),
         );
@@ -582,7 +591,7 @@
   // ---------------------------------------------------------------- feedback panel
 
   function renderFeedbackPlaceholder() {
-    const dims = ((state.scenario && state.scenario.dimensions) || []).map(humanize);
+    const dims = ((state.scenario && state.scenario.dimensions) || []).map(dimTitle);
     $("feedback-body").replaceChildren(
       el(
         "p",
@@ -660,7 +669,7 @@
       point.better
         ? el("div", { className: "better" }, el("p", { className: "better__label", text: "You might say" }), el("p", { className: "better__text", text: point.better }))
         : null,
-      el("p", { className: "point__standard", text: `${humanize(point.dimension)} · ${point.standard}` }),
+      el("p", { className: "point__standard", text: `${dimTitle(point.dimension)} · ${point.standard}` }),
     );
   }
 
@@ -731,8 +740,7 @@
     if (!(error instanceof ApiError)) return showError(`Something unexpected went wrong.${kept}`);
     switch (error.code) {
       case "reply-too-long": {
-        const limit = /limit is (\d+)/.exec(error.detail || "");
-        if (limit) state.limit = Number(limit[1]);
+        if (Number.isInteger(error.limit)) state.limit = error.limit;
         updateCounter();
         return showError(
           `Your reply is too long for Coach: the limit is ${state.limit} characters. Shorten it and send again.${kept}`,
@@ -772,7 +780,7 @@
     }
     if (codePoints(text).length > state.limit) {
       showError(
-        `Your reply has ${codePoints(text).length} characters; the limit is ${state.limit}. Shorten it and send again. Your text is still in the box.`,
+        `Your reply is too long: ${codePoints(text).length} characters, and the limit is ${state.limit} characters. Shorten it and send again. Your text is still in the box.`,
         { invalid: true },
       );
       reply().focus();
@@ -1028,7 +1036,7 @@
         ),
       ),
     );
-    parts.push(section("Scores by skill", scoreChart(report.dimensions)));
+    parts.push(section("Scores by skill", scoreChart(report.dimensions, report.passing_score)));
     parts.push(
       section(
         "Critical incidents",
@@ -1123,9 +1131,16 @@
   }
 
   /** Horizontal bars, one per dimension, with the pass line (CSS bars; widths set through the CSSOM). */
-  function scoreChart(dimensions) {
+  function passLine(pass) {
+    const line = el("span", { className: "bar__pass" });
+    line.style.left = percent(pass);
+    return line;
+  }
+
+  function scoreChart(dimensions, passingScore) {
+    const pass = typeof passingScore === "number" ? passingScore : PASS;
     const rows = dimensions.map((d) => {
-      const fill = el("span", { className: `bar__fill ${d.score !== null && d.score >= PASS ? "bar__fill--ok" : "bar__fill--low"}` });
+      const fill = el("span", { className: `bar__fill ${d.score !== null && d.score >= pass ? "bar__fill--ok" : "bar__fill--low"}` });
       fill.style.width = `${d.score === null ? 0 : Math.max(1, Math.round(Math.min(1, d.score) * 100))}%`;
       return el(
         "li",
@@ -1136,7 +1151,7 @@
           el("span", { className: "bar__label", text: d.title }),
           el("span", { className: "bar__value", text: d.score === null ? "not scored" : percent(d.score) }),
         ),
-        el("span", { className: "bar__track", "aria-hidden": "true" }, fill, el("span", { className: "bar__pass" })),
+        el("span", { className: "bar__track", "aria-hidden": "true" }, fill, passLine(pass)),
         el(
           "span",
           { className: "bar__counts", text: `${d.met} shown · ${d.violated} needing attention · ${d.absent} not shown` },
@@ -1147,7 +1162,7 @@
       "figure",
       { className: "chart-figure" },
       el("ul", { className: "chart" }, rows),
-      el("figcaption", { className: "chart-caption", text: `The dashed line marks the passing score, ${percent(PASS)}.` }),
+      el("figcaption", { className: "chart-caption", text: `The dashed line marks the passing score, ${percent(pass)}.` }),
     );
   }
 
@@ -1157,7 +1172,8 @@
     const edges = (scenario && scenario.map && scenario.map.edges) || [];
     if (!nodes.length) return el("p", { className: "muted", text: "No map is available for this scenario." });
     const byId = new Map(nodes.map((n) => [n.id, n]));
-    const startId = path && path.length && byId.has(path[0]) ? path[0] : nodes[0].id;
+    const declared = scenario.map.start;
+    const startId = byId.has(declared) ? declared : path && path.length && byId.has(path[0]) ? path[0] : nodes[0].id;
     const depth = new Map([[startId, 0]]);
     const queue = [startId];
     while (queue.length) {
@@ -1301,7 +1317,7 @@
         previousSeq = t.seq;
       }
       const verdicts = Object.entries(t.evaluation.dimensions)
-        .map(([name, r]) => `${humanize(name)}: ${(VERDICT[r.verdict] || { label: r.verdict }).label}`)
+        .map(([name, r]) => `${dimTitle(name)}: ${(VERDICT[r.verdict] || { label: r.verdict }).label}`)
         .join(" · ");
       list.append(
         el(
