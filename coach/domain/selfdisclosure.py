@@ -37,10 +37,13 @@ EXPERIENCE = frozenset(
     }
 )
 
-TAKEOVER_WORDS = 40
+TAKEOVER_WORDS = 30
 """Words of the trainee's own story above which it takes over the turn..."""
 TAKEOVER_SHARE = 0.6
-"""...when the story is also most of the reply."""
+"""...when the story is also most of the reply..."""
+TAKEOVER_SENTENCES = 3
+"""...and runs over several sentences (or one long run-on of LONG_STORY_WORDS)."""
+LONG_STORY_WORDS = 40
 BRIEF_WORDS = 30
 
 
@@ -77,11 +80,16 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
     experience_sentences: list[int] = []
     self_words = 0
     for index, (first, last) in enumerate(analysis.sentence_spans):
-        norms = {t.norm for t in terms[first:last]}
-        if norms & FIRST_PERSON and not norms & SECOND_PERSON:
+        words = [t.norm for t in terms[first:last]]
+        mine = sum(w in FIRST_PERSON for w in words)
+        theirs = sum(w in SECOND_PERSON for w in words)
+        lived = bool({t.stem for t in terms[first:last]} & EXPERIENCE) or _used_to(terms[first:last])
+        # The trainee's story: about "I" only, or mostly about "I" and about what they lived
+        # through ("I was exactly like you"); "I'm glad you told me" is about the client.
+        if mine and (not theirs or (mine > theirs and lived)):
             self_sentences.append(index)
             self_words += last - first
-            if {t.stem for t in terms[first:last]} & EXPERIENCE or _used_to(terms[first:last]):
+            if lived:
                 experience_sentences.append(index)
     total = len(terms)
     last_sentence = analysis.sentence_count - 1
@@ -95,7 +103,11 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
         )
     )
     takes_over: tuple[int, int] | None = None
-    if self_sentences and self_words >= TAKEOVER_WORDS and self_words / max(total, 1) >= TAKEOVER_SHARE:
+    if (
+        (len(self_sentences) >= TAKEOVER_SENTENCES or self_words >= LONG_STORY_WORDS)
+        and self_words >= TAKEOVER_WORDS
+        and self_words / max(total, 1) >= TAKEOVER_SHARE
+    ):
         takes_over = (
             analysis.sentence_spans[self_sentences[0]][0],
             analysis.sentence_spans[self_sentences[-1]][1] - 1,

@@ -291,7 +291,7 @@ _IS_CONTRACTING = frozenset(
 
 def _expand(word: str, next_word: str = "") -> tuple[str, ...]:
     lower = word.lower()
-    if lower == "ur" and (next_word in _UR_IS_YOU_ARE or next_word.endswith("ing")):
+    if lower == "ur" and (next_word in _UR_IS_YOU_ARE or next_word.endswith(("ing", "ed"))):
         return ("you", "are")
     if lower in _CONTRACTIONS:
         return _CONTRACTIONS[lower]
