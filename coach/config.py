@@ -52,3 +52,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(
         default="", description="Comma-separated proxy addresses whose X-Forwarded-For names the real client."
     )
+    outbox_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often each instance looks for outbound messages (grades, xAPI) to deliver.",
+    )

@@ -17,7 +17,8 @@
     │   ├── SessionFinished
     │   └── TurnConflict
     ├── EngineError             the engine could not move (a content bug the linter should catch)
-    └── StoreUnavailable        the database cannot be reached right now
+    ├── StoreUnavailable        the database cannot be reached right now
+    └── DeliveryFailed          another system did not take an outbound message (retried or refused)
 
 Each class carries a stable ``code`` that the API turns into a problem ``type`` URI, so clients
 can branch on it without parsing prose.
@@ -145,3 +146,13 @@ class EngineError(CoachError):
 class StoreUnavailable(CoachError):
     code = "store-unavailable"
     title = "Database unavailable"
+
+
+class DeliveryFailed(CoachError):
+    code = "delivery-failed"
+    title = "Delivery failed"
+
+    def __init__(self, detail: str, *, permanent: bool = False) -> None:
+        super().__init__(detail)
+        self.permanent = permanent
+        """True when retrying cannot help (the receiver refused the message itself)."""

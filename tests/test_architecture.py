@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "coach"
 ALLOWED = {
     "domain": set(),
     "authoring": {"domain"},
-    "store": set(),
+    "store": {"domain"},
     "services": {"domain", "authoring", "store"},
     "integrations": {"domain", "authoring", "store", "services"},
     "api": {"domain", "authoring", "store", "services", "integrations", "config"},

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,12 +21,15 @@ from coach.api.middleware import BodyLimit, RateLimit, RequestLog, SecurityHeade
 from coach.api.routes import router
 from coach.authoring.library import ContentLibrary, load_library
 from coach.config import Settings
+from coach.domain.events import Sink
 from coach.errors import CoachError
 from coach.services.learners import Learners
+from coach.services.outbox import Outbox, Transport
 from coach.services.sessions import SessionService
 from coach.store.repository import Store
 
 STATIC = Path(__file__).parent / "static"
+worker_log = logging.getLogger("coach.outbox")
 
 DESCRIPTION = """
 Coach lets peer-support trainees practise hard conversations. A simulated client speaks,
@@ -43,6 +49,8 @@ def create_app(
     *,
     library: ContentLibrary | None = None,
     store: Store | None = None,
+    sinks: Sequence[Sink] = (),
+    transports: Mapping[str, Transport] | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
     library = library or load_library(settings.scenarios_dir, settings.rubrics_dir)
@@ -51,9 +59,25 @@ def create_app(
     if settings.auto_migrate:
         store.upgrade()
 
+    outbox = Outbox(store, transports or {})
+
+    async def deliver_forever() -> None:
+        # Every instance delivers; claims keep two from sending the same message at once.
+        while True:
+            try:
+                await asyncio.to_thread(outbox.deliver_due)
+            except CoachError as exc:
+                worker_log.warning("outbox delivery paused: %s", exc.detail)
+            await asyncio.sleep(settings.outbox_interval_seconds)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = asyncio.create_task(deliver_forever()) if outbox.transports else None
         yield
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         if owns_store:
             store.close()
 
@@ -95,6 +119,10 @@ def create_app(
         gauges: dict[str, tuple[str, float]] = {}
         try:
             gauges["coach_sessions"] = ("Sessions stored.", float(store.count("sessions")))
+            gauges["coach_outbox_backlog"] = (
+                "Outbound messages waiting for delivery.",
+                float(store.outbox_backlog()),
+            )
             gauges["coach_database_up"] = ("1 when the database answers.", 1.0)
         except CoachError:
             gauges["coach_database_up"] = ("1 when the database answers.", 0.0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,15 @@ from coach.authoring.library import ContentLibrary, criteria_of, snapshot
 from coach.domain.debrief import Debrief, TurnRecord, build_debrief
 from coach.domain.engine import Play, SessionState
 from coach.domain.evaluation import Evaluation
+from coach.domain.events import (
+    Event,
+    OutboxMessage,
+    SessionCompleted,
+    SessionContext,
+    SessionStarted,
+    Sink,
+    TurnRecorded,
+)
 from coach.domain.feedback import Feedback, build_feedback
 from coach.domain.scenario import Ending, Scenario
 from coach.errors import (
@@ -96,6 +105,7 @@ class SessionService:
         max_reply_chars: int = 2000,
         anonymous_practice: bool = True,
         clock: Clock = utcnow,
+        sinks: Sequence[Sink] = (),
     ) -> None:
         self.library = library
         self.store = store
@@ -103,6 +113,21 @@ class SessionService:
         self.anonymous_practice = anonymous_practice
         self.clock = clock
         self.access = Access(store, clock)
+        self.sinks = list(sinks)
+
+    def _messages(self, *events: Event) -> list[OutboxMessage]:
+        return [message for event in events for sink in self.sinks for message in sink(event)]
+
+    @staticmethod
+    def _context(stored: StoredSession, scenario: Scenario) -> SessionContext:
+        return SessionContext(
+            session_id=stored.id,
+            scenario_id=scenario.id,
+            scenario_title=scenario.title,
+            tenant=stored.tenant,
+            learner=stored.learner,
+            context=stored.context or {},
+        )
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -134,6 +159,21 @@ class SessionService:
         integrator: Integrator | None = None
         if credential is not None or learner is not None or not self.anonymous_practice:
             integrator = self.access.integrator(credential)
+        return self.start_for(
+            scenario_id,
+            tenant=integrator.tenant if integrator else None,
+            learner=learner if integrator else None,
+        )
+
+    def start_for(
+        self,
+        scenario_id: str,
+        *,
+        tenant: str | None,
+        learner: str | None,
+        context: dict[str, Any] | None = None,
+    ) -> Started:
+        """Start a session for a caller the integration layer has already authenticated."""
         play = self.library.play(scenario_id)
         now = self.clock()
         self.store.pin_scenario(
@@ -142,6 +182,14 @@ class SessionService:
         token = secrets.token_urlsafe(32)
         state = play.start()
         session_id = uuid.uuid4().hex
+        started_context = SessionContext(
+            session_id=session_id,
+            scenario_id=play.scenario.id,
+            scenario_title=play.scenario.title,
+            tenant=tenant,
+            learner=learner,
+            context=context or {},
+        )
         self.store.create_session(
             session_id,
             play.scenario.id,
@@ -149,8 +197,10 @@ class SessionService:
             hash_secret(token),
             state.to_json(),
             now,
-            tenant=integrator.tenant if integrator else None,
-            learner=learner if integrator else None,
+            tenant=tenant,
+            learner=learner,
+            context=context,
+            outbox=self._messages(SessionStarted(session=started_context, at=now)),
         )
         return Started(
             session_id=session_id,
@@ -259,6 +309,31 @@ class SessionService:
         )
         after = step.after
         target = play.node(after.node)
+        now = self.clock()
+        events: list[Event] = []
+        if self.sinks:
+            context = self._context(stored, play.scenario)
+            events.append(
+                TurnRecorded(
+                    session=context,
+                    seq=seq,
+                    attempt=attempt,
+                    node=state.node,
+                    text=text,
+                    evaluation=evaluation,
+                    at=now,
+                )
+            )
+            if after.finished:
+                events.append(
+                    SessionCompleted(
+                        session=context,
+                        debrief=self._debrief_with(
+                            play, stored, seq, state, text, evaluation, after, supersede
+                        ),
+                        at=now,
+                    )
+                )
         self.store.record_turn(
             stored,
             StoredTurn(
@@ -278,7 +353,8 @@ class SessionService:
             ),
             status="finished" if after.finished else "active",
             supersede=supersede,
-            now=self.clock(),
+            now=now,
+            outbox=self._messages(*events),
         )
         return TurnResult(
             seq=seq,
@@ -291,6 +367,39 @@ class SessionService:
             ending=target.ending,
             state=after,
             turn_limit_reached=step.turn_limit_reached,
+        )
+
+    def _debrief_with(
+        self,
+        play: Play,
+        stored: StoredSession,
+        seq: int,
+        state: SessionState,
+        text: str,
+        evaluation: Evaluation,
+        after: SessionState,
+        supersede: bool,
+    ) -> Debrief:
+        """The debrief as it will read once this turn is recorded (for the completion event)."""
+        records = [
+            TurnRecord(
+                index=t.seq,
+                node=t.node,
+                focus=play.node(t.node).focus if t.node in play.scenario.nodes else (),
+                text=t.text,
+                evaluation=Evaluation.model_validate(t.evaluation),
+                superseded=t.superseded or (supersede and t.seq == seq),
+            )
+            for t in self.store.turns(stored.id)
+        ]
+        records.append(TurnRecord(seq, state.node, play.node(state.node).focus, text, evaluation))
+        return build_debrief(
+            play.scenario,
+            self.library.rubrics,
+            criteria_of(play, self.library),
+            records,
+            after.path,
+            after.node,
         )
 
     def transcript(self, session_id: str, token: str | None) -> Transcript:

@@ -7,7 +7,7 @@ same turn can never both land. Database outages surface as :class:`StoreUnavaila
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +17,15 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.orm import Session, sessionmaker
 
+from coach.domain.events import OutboxMessage
 from coach.errors import SessionNotFound, StoreUnavailable, TurnConflict
-from coach.store.tables import ApiKey, ScenarioVersion, SessionRow, TurnRow
+from coach.store.tables import ApiKey, OutboxRow, ScenarioVersion, SessionRow, TurnRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -41,6 +44,22 @@ class StoredSession:
     finished_at: datetime | None
     tenant: str | None = None
     learner: str | None = None
+    context: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    kind: str
+    target: str
+    payload: dict[str, Any]
+    dedupe_key: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -84,7 +103,46 @@ def _session(row: SessionRow) -> StoredSession:
         finished_at=row.finished_at,
         tenant=row.tenant,
         learner=row.learner,
+        context=row.context,
     )
+
+
+def _message(row: OutboxRow) -> StoredMessage:
+    return StoredMessage(
+        id=row.id,
+        kind=row.kind,
+        target=row.target,
+        payload=row.payload,
+        dedupe_key=row.dedupe_key,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+    )
+
+
+def _enqueue(session: Session, messages: Sequence[OutboxMessage], now: datetime) -> None:
+    """Queue messages in the caller's transaction; a dedupe key already queued is skipped."""
+    if not messages:
+        return
+    rows = [
+        {
+            "kind": m.kind,
+            "target": m.target,
+            "payload": dict(m.payload),
+            "dedupe_key": m.dedupe_key,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for m in messages
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"]))
 
 
 def _turn(row: TurnRow) -> StoredTurn:
@@ -205,11 +263,14 @@ class Store:
         *,
         tenant: str | None = None,
         learner: str | None = None,
+        context: dict[str, Any] | None = None,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> StoredSession:
         with self._tx() as session:
             row = SessionRow(
                 tenant=tenant,
                 learner=learner,
+                context=context,
                 id=session_id,
                 scenario_id=scenario_id,
                 content_hash=content_hash,
@@ -223,6 +284,7 @@ class Store:
             )
             session.add(row)
             session.flush()
+            _enqueue(session, outbox, now)
             return _session(row)
 
     def get_session(self, session_id: str) -> StoredSession:
@@ -247,6 +309,7 @@ class Store:
         status: str,
         supersede: bool = False,
         now: datetime,
+        outbox: Sequence[OutboxMessage] = (),
     ) -> StoredSession:
         """Append ``turn`` and move the session to its state, atomically, if nobody got there first."""
         finished_at = now if status == "finished" else None
@@ -289,6 +352,7 @@ class Store:
                         created_at=now,
                     )
                 )
+                _enqueue(session, outbox, now)
         except IntegrityError as exc:
             raise TurnConflict("this turn was already answered; reload the session to continue") from exc
         return StoredSession(
@@ -304,7 +368,70 @@ class Store:
             finished_at=finished_at,
             tenant=stored.tenant,
             learner=stored.learner,
+            context=stored.context,
         )
+
+    # -- outbox ---------------------------------------------------------------------------
+
+    def enqueue(self, messages: Sequence[OutboxMessage], now: datetime) -> None:
+        with self._tx() as session:
+            _enqueue(session, messages, now)
+
+    def due_messages(self, now: datetime, limit: int = 50) -> list[StoredMessage]:
+        with self._tx() as session:
+            rows = session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now)
+                .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+                .limit(limit)
+            )
+            return [_message(r) for r in rows]
+
+    def messages(self, status: str | None = None) -> list[StoredMessage]:
+        with self._tx() as session:
+            query = select(OutboxRow).order_by(OutboxRow.id)
+            if status:
+                query = query.where(OutboxRow.status == status)
+            return [_message(r) for r in session.scalars(query)]
+
+    def claim(self, message: StoredMessage, lease_until: datetime) -> bool:
+        """Take a due message for delivery; another worker that saw it too will lose the claim."""
+        with self._tx() as session:
+            result = session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == message.id,
+                    OutboxRow.status == "pending",
+                    OutboxRow.next_attempt_at == message.next_attempt_at,
+                )
+                .values(next_attempt_at=lease_until)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_delivered(self, message_id: int, now: datetime) -> None:
+        with self._tx() as session:
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == message_id)
+                .values(
+                    status="delivered", delivered_at=now, attempts=OutboxRow.attempts + 1, last_error=None
+                )
+            )
+
+    def mark_failed(self, message_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt: retry at ``retry_at``, or give up (refused) when it is None."""
+        with self._tx() as session:
+            values: dict[str, Any] = {"attempts": OutboxRow.attempts + 1, "last_error": error[:2000]}
+            if retry_at is None:
+                values["status"] = "refused"
+            else:
+                values["next_attempt_at"] = retry_at
+            session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(**values))
+
+    def outbox_backlog(self) -> int:
+        with self._tx() as session:
+            query = select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending")
+            return int(session.scalar(query) or 0)
 
     def turn_for_key(self, session_id: str, key: str) -> StoredTurn | None:
         """The turn recorded for an Idempotency-Key, if any."""

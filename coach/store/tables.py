@@ -43,6 +43,8 @@ class SessionRow(Base):
     """The integrator tenant that created the session; None for anonymous practice."""
     learner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The integrator's learner id, when a session was created for a named learner."""
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Integration data the session was started with (e.g. an LTI launch's line item)."""
 
 
 Index("ix_sessions_tenant_learner", SessionRow.tenant, SessionRow.learner)
@@ -87,3 +89,22 @@ class TurnRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The client's Idempotency-Key: a retried request finds this turn instead of adding one."""
     created_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A message to deliver to another system (LRS, LMS gradebook), retried until it lands."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]]
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """pending, delivered or refused (the receiver said no; kept with the reason)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -28,7 +28,9 @@ def test_the_list_shows_what_each_scenario_practises(page: Page, server: str) ->
     open_list(page, server)
     card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=TINY))
     expect(card).to_contain_text("Three decisions for tests.")
-    expect(card.locator(".chips--skills .chip")).to_have_text(["Respecting autonomy", "Keeping professional boundaries"])
+    expect(card.locator(".chips--skills .chip")).to_have_text(
+        ["Respecting autonomy", "Keeping professional boundaries"]
+    )
     expect(card).to_contain_text("test")
     expect(card).to_contain_text("About 3 min")
 
