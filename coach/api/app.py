@@ -8,8 +8,10 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
@@ -139,6 +141,25 @@ def create_app(
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+            # Starting a practice session needs no credential unless anonymous practice is off:
+            # say so, so clients (and fuzzers) know the bearer is optional there.
+            if settings.anonymous_practice:
+                operation = schema["paths"]["/api/v1/sessions"]["post"]
+                operation["security"] = [{}, *operation.get("security", [])]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     # Added last runs first: logging sees every response, including refusals below it.

@@ -320,7 +320,7 @@ LEARNER_PATH = Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:@-]+$"
     "/api/v1/learners/{learner}/sessions",
     tags=["integrators"],
     response_model=LearnerSessions,
-    responses=_problems(401, 503),
+    responses=_problems(401, 422, 503),
 )
 def learner_sessions(
     learner: Annotated[str, LEARNER_PATH], learners: LearnerService, sessions: Sessions, token: Token
@@ -349,7 +349,7 @@ def learner_sessions(
     "/api/v1/learners/{learner}/export",
     tags=["integrators"],
     response_model=LearnerExport,
-    responses=_problems(401, 503),
+    responses=_problems(401, 422, 503),
 )
 def learner_export(
     learner: Annotated[str, LEARNER_PATH], learners: LearnerService, sessions: Sessions, token: Token
@@ -362,7 +362,7 @@ def learner_export(
     "/api/v1/learners/{learner}",
     tags=["integrators"],
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_problems(401, 503),
+    responses=_problems(401, 422, 503),
 )
 def learner_delete(
     learner: Annotated[str, LEARNER_PATH], learners: LearnerService, sessions: Sessions, token: Token
