@@ -28,6 +28,7 @@ from coach.errors import SessionNotFound, StoreUnavailable, TurnConflict
 from coach.store.tables import ApiKey, OutboxRow, ScenarioVersion, SessionRow, TurnRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x0C0AC4  # any constant shared by every instance
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,9 @@ class Store:
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""
         with self._guard(), self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Instances starting together take turns: the first migrates, the rest find it done.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             config = alembic_config(self.engine)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")

@@ -85,3 +85,17 @@ def test_an_unreachable_database_is_reported_as_unavailable() -> None:
     store = Store("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
     with pytest.raises(StoreUnavailable):
         store.ping()
+
+
+def test_instances_starting_together_migrate_once(postgres_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    stores = [Store(postgres_url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda s: s.upgrade(), stores))
+        stores[0].ping()
+        assert stores[0].count("sessions") == 0
+    finally:
+        for s in stores:
+            s.close()
