@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint types install clean
+.PHONY: run test check lint types install clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,13 +22,16 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check coach tests
-	$(BIN)/ruff format --check coach tests
+	$(BIN)/ruff check coach tests bench
+	$(BIN)/ruff format --check coach tests bench
 
 types: $(STAMP)
-	$(BIN)/mypy coach
+	$(BIN)/mypy coach bench
 
 check: lint types test
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
