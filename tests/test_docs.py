@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
 from coach.config import Settings
@@ -30,3 +32,47 @@ def test_every_problem_type_is_in_the_readme() -> None:
     for code in DESCRIPTIONS:
         if code not in {"internal", "content-error", "engine-error", "unsupported-media-type"}:
             assert f"/problems/{code}" in README, code
+
+
+def tutorial_yaml() -> str:
+    import re
+
+    part = (ROOT / "docs" / "authoring.md").read_text().split("## Tutorial")[1].split("## Reference")[0]
+    return "".join(re.findall(r"```yaml\n(.*?)```", part, re.S))
+
+
+def test_the_authoring_tutorial_builds_a_scenario_that_validates(tmp_path: Path) -> None:
+    from coach.authoring.library import lint
+
+    (tmp_path / "hold-my-phone.yaml").write_text(tutorial_yaml())
+    library, findings = lint(tmp_path, ROOT / "rubrics")
+    assert [str(f) for f in findings] == []
+    assert library is not None
+    assert {w.path[-1] for w in library.play("hold-my-phone").scenario.walkthroughs} == {"good", "poor"}
+
+
+def test_the_authoring_reference_names_every_field() -> None:
+    from pydantic import BaseModel
+
+    from coach.domain.rubric import Criterion, Detector, MissedTip, Rubric, RubricExample, Unless
+    from coach.domain.scenario import (
+        Branch,
+        Ending,
+        Node,
+        NodeCriterion,
+        Persona,
+        Scenario,
+        TurnLimit,
+        Variable,
+        Walkthrough,
+    )
+
+    text = (ROOT / "docs" / "authoring.md").read_text()
+    reference = text[text.index("## Reference") :]
+    models: list[type[BaseModel]] = [
+        Scenario, Persona, Variable, TurnLimit, Node, Branch, Ending, Walkthrough, NodeCriterion,
+        Rubric, Criterion, Unless, Detector, RubricExample, MissedTip,
+    ]  # fmt: skip
+    for model in models:
+        for field in model.model_fields:
+            assert f"`{field}`" in reference, f"{model.__name__}.{field}"

@@ -92,3 +92,41 @@ def test_rubric_example_evaluates_as_labelled(
     matched = {m.criterion for m in evaluation.matches}
     assert set(example.criteria) <= matched
     assert not set(example.not_criteria) & matched
+
+
+def _scenario_ids() -> list[str]:
+    library, _ = lint(BUNDLED_SCENARIOS, BUNDLED_RUBRICS)
+    assert library is not None
+    return sorted(library.plays)
+
+
+def test_the_library_has_at_least_twelve_scenarios() -> None:
+    assert len(_scenario_ids()) >= 12
+
+
+@pytest.mark.parametrize("scenario_id", _scenario_ids())
+def test_every_scenario_meets_the_authoring_brief(bundled_library: ContentLibrary, scenario_id: str) -> None:
+    from coach.authoring.stats import scenario_stats
+    from coach.domain.conditions import parse_condition
+
+    play = bundled_library.play(scenario_id)
+    scenario = play.scenario
+    stats = scenario_stats(play, bundled_library)
+    assert stats.decision_points >= 4
+    assert {e.ending.outcome.value for e in scenario.endings.values() if e.ending} >= {
+        "good",
+        "mixed",
+        "poor",
+    }
+    assert (stats.node_coverage, stats.ending_coverage) == (1.0, 1.0)
+    used = {
+        v
+        for node in scenario.nodes.values()
+        for b in node.branches
+        for v in parse_condition(b.when).variables
+    }
+    assert used, "a state variable should change what the client says later"
+    assert scenario.persona.background
+    for node in scenario.endings.values():
+        assert node.ending is not None
+        assert len(node.ending.debrief) > 80
