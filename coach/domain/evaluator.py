@@ -149,10 +149,12 @@ class Evaluator:
         analysis = self.analyse(text)
         names = list(dimensions) if dimensions is not None else list(self.rubrics)
         criteria = [c for c in (*self.criteria, *extra) if c.dimension in names]
-        woken = self._index.candidates(analysis)
-        # Node-specific criteria are few and not indexed: they always run.
-        woken.update(id(p) for c in extra for p in c.patterns)
-        found = {c.id: _find(c, analysis, woken) for c in criteria}
+        hits = {id(p): list(p.scan(analysis)) for p in self._index.candidates(analysis)}
+        for compiled in extra:
+            # Node-specific criteria are few and compiled per scenario: they are not indexed.
+            for pattern in compiled.patterns:
+                hits[id(pattern)] = list(pattern.find(analysis))
+        found = {c.id: _find(c, analysis, hits) for c in criteria}
         kept: dict[str, list[PatternMatch]] = {}
         for compiled in criteria:
             matches = found[compiled.id]
@@ -163,15 +165,15 @@ class Evaluator:
         return _verdicts(names, criteria, kept, analysis)
 
 
-def _find(compiled: CompiledCriterion, analysis: Analysis, woken: set[int]) -> list[PatternMatch]:
+def _find(
+    compiled: CompiledCriterion, analysis: Analysis, hits: Mapping[int, list[PatternMatch]]
+) -> list[PatternMatch]:
     criterion = compiled.criterion
     if criterion.detector is not None:
         return _detect(criterion, analysis)
     matches: list[PatternMatch] = []
     for pattern in compiled.patterns:
-        if id(pattern) not in woken:
-            continue
-        for match in pattern.find(analysis):
+        for match in hits.get(id(pattern), ()):
             negated = _negated(match, analysis)
             if criterion.negation is Negation.FORBID and negated:
                 continue

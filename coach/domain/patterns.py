@@ -127,6 +127,10 @@ class Pattern:
         for need in self.requires:
             if need.stems.isdisjoint(analysis.by_stem) and need.forms.isdisjoint(analysis.by_norm):
                 return
+        yield from self.scan(analysis)
+
+    def scan(self, analysis: Analysis) -> Iterator[PatternMatch]:
+        """:meth:`find` for a caller that has already checked the mandatory words."""
         terms = analysis.terms
         offsets = analysis.token_starts
         if self.starts is None:
@@ -401,51 +405,46 @@ def _expand_words(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
     return tuple(out)
 
 
-# Words too common to be worth indexing a pattern by when a rarer one is available.
-_COMMON = frozenset(
-    stem(w)
-    for w in "i you your it is are am be do not to the a an and or that this what me my we can will would "
-    "could should have has had just so if of for in on at with about how".split()
-)
-
-
 class PatternIndex:
-    """Finds, for one analysed text, the few patterns that could match at all.
+    """Finds, for one analysed text, the few patterns that can match at all.
 
-    Each pattern is filed under one of its mandatory word sets (the rarest-looking), so a
-    reply only wakes the patterns whose trigger word it contains; patterns with no
-    mandatory word always run.
+    Each pattern is filed under one of its mandatory word sets — the one whose words the
+    fewest other patterns use, a stand-in for "rarest" that needs no outside word list — so
+    a reply wakes only the patterns whose trigger word it contains. Woken patterns then
+    check their other mandatory words; patterns with no mandatory word always run.
     """
 
     def __init__(self, patterns: Iterator[Pattern] | list[Pattern]) -> None:
-        self._by_stem: dict[str, list[Pattern]] = {}
-        self._by_form: dict[str, list[Pattern]] = {}
+        patterns = list(patterns)
+        usage: dict[str, int] = {}
+        for pattern in patterns:
+            for need in pattern.requires:
+                for key in _keys(need):
+                    usage[key] = usage.get(key, 0) + 1
+        self._by_key: dict[str, list[Pattern]] = {}
         self._always: list[Pattern] = []
         for pattern in patterns:
-            trigger = _trigger(pattern)
-            if trigger is None:
+            if not pattern.requires:
                 self._always.append(pattern)
                 continue
-            for key in trigger.stems:
-                self._by_stem.setdefault(key, []).append(pattern)
-            for key in trigger.forms:
-                self._by_form.setdefault(key, []).append(pattern)
+            trigger = min(pattern.requires, key=lambda need: sum(usage[k] for k in _keys(need)))
+            for key in _keys(trigger):
+                self._by_key.setdefault(key, []).append(pattern)
 
-    def candidates(self, analysis: Analysis) -> set[int]:
-        """``id()`` of every pattern worth running on ``analysis``."""
-        woken = {id(p) for p in self._always}
-        for key in analysis.by_stem:
-            for pattern in self._by_stem.get(key, ()):
-                woken.add(id(pattern))
-        for key in analysis.by_norm:
-            for pattern in self._by_form.get(key, ()):
-                woken.add(id(pattern))
-        return woken
+    def candidates(self, analysis: Analysis) -> list[Pattern]:
+        """Every pattern whose mandatory words all occur in ``analysis``."""
+        woken: dict[int, Pattern] = {id(p): p for p in self._always}
+        for prefix, present in (("s:", analysis.by_stem), ("f:", analysis.by_norm)):
+            for word in present:
+                for pattern in self._by_key.get(prefix + word, ()):
+                    woken[id(pattern)] = pattern
+        by_stem, by_norm = analysis.by_stem, analysis.by_norm
+        return [
+            p
+            for p in woken.values()
+            if all(not (n.stems.isdisjoint(by_stem) and n.forms.isdisjoint(by_norm)) for n in p.requires)
+        ]
 
 
-def _trigger(pattern: Pattern) -> Starts | None:
-    if not pattern.requires:
-        return None
-    rare = [need for need in pattern.requires if not (need.stems & _COMMON or need.forms & _COMMON)]
-    pool = rare or list(pattern.requires)
-    return min(pool, key=lambda need: len(need.stems) + len(need.forms))
+def _keys(need: Starts) -> list[str]:
+    return [f"s:{s}" for s in need.stems] + [f"f:{f}" for f in need.forms]
