@@ -26,7 +26,6 @@ EXPERIENCE = frozenset(
         "relaps",
         "experi",
         "had",
-        "use",
         "was",
         "were",
         "got",
@@ -34,8 +33,14 @@ EXPERIENCE = frozenset(
         "lost",
         "quit",
         "drank",
+        "slip",
+        "sober",
+        "clean",
     }
 )
+
+# Word forms (not stems) that mark lived experience: "I still use", not "I used to think".
+EXPERIENCE_FORMS = frozenset({"use", "using", "still"})
 
 TAKEOVER_WORDS = 30
 """Words of the trainee's own story above which it takes over the turn..."""
@@ -83,7 +88,11 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
         words = [t.norm for t in terms[first:last]]
         mine = sum(w in FIRST_PERSON for w in words)
         theirs = sum(w in SECOND_PERSON for w in words)
-        lived = bool({t.stem for t in terms[first:last]} & EXPERIENCE) or _used_to(terms[first:last])
+        lived = (
+            bool({t.stem for t in terms[first:last]} & EXPERIENCE)
+            or bool({t.norm for t in terms[first:last]} & EXPERIENCE_FORMS)
+            or _used_to(terms[first:last])
+        )
         # The trainee's story: about "I" only, or mostly about "I" and about what they lived
         # through ("I was exactly like you"); "I'm glad you told me" is about the client.
         if mine and (not theirs or (mine > theirs and lived)):

@@ -137,7 +137,7 @@ _TEXTING: dict[str, tuple[str, ...]] = {
     "imo": ("in", "my", "opinion"),
     "imho": ("in", "my", "opinion"),
     "tbh": ("to", "be", "honest"),
-    "ngl": ("not", "going", "to", "lie"),
+    "ngl": ("honestly",),
     "btw": ("by", "the", "way"),
     "def": ("definitely",),
     "prob": ("probably",),
