@@ -18,7 +18,9 @@ ALLOWED = {
     "services": {"domain", "authoring", "store"},
     "integrations": {"domain", "authoring", "store", "services"},
     "api": {"domain", "authoring", "store", "services", "integrations", "config"},
-    "cli": {"domain", "authoring", "store", "services", "integrations", "api", "config"},
+    "cli": {"domain", "authoring", "store", "services", "integrations", "api", "config", "cli_lti"},
+    "cli_lti": {"domain", "authoring", "store", "services", "integrations", "api", "config"},
+    "cli_lti": {"domain", "authoring", "store", "services", "integrations", "api", "config"},
     "config": set(),
     "errors": set(),
 }
