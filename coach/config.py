@@ -12,6 +12,16 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _content_folder(name: str) -> Path:
+    """``./name`` when run from a content checkout, else the bundled content next to the package,
+    so `coach evaluate` works from any directory."""
+    here = Path(name)
+    return here if here.is_dir() or not (PROJECT / name).is_dir() else PROJECT / name
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COACH_", extra="ignore")
 
@@ -20,8 +30,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database; an SQLite file by default, "
         "postgresql+psycopg://user@host/db for PostgreSQL.",
     )
-    scenarios_dir: Path = Field(default=Path("scenarios"), description="Folder of scenario YAML files.")
-    rubrics_dir: Path = Field(default=Path("rubrics"), description="Folder of rubric YAML files.")
+    scenarios_dir: Path = Field(
+        default_factory=lambda: _content_folder("scenarios"), description="Folder of scenario YAML files."
+    )
+    rubrics_dir: Path = Field(
+        default_factory=lambda: _content_folder("rubrics"), description="Folder of rubric YAML files."
+    )
     max_reply_chars: int = Field(
         default=2000, ge=1, le=100_000, description="Longest reply accepted, in characters."
     )
@@ -56,4 +70,22 @@ class Settings(BaseSettings):
         default=5.0,
         gt=0,
         description="How often each instance looks for outbound messages (grades, xAPI) to deliver.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address people and LMSs reach Coach at: LTI login, launch and JWKS URLs "
+        "(coach lti tool-config) and xAPI activity ids are built on it.",
+    )
+    xapi_endpoint: str = Field(
+        default="",
+        description="Global LRS statements endpoint base, e.g. https://lrs.example.edu/xAPI/; empty sends no "
+        "xAPI unless an LTI deployment names its own LRS.",
+    )
+    xapi_auth: str = Field(
+        default="", description="Credentials for the global LRS: 'user:password' or a full 'Basic …' value."
+    )
+    xapi_include_text: bool = Field(
+        default=False,
+        description="Put the trainee's reply text into xAPI statements for sessions outside LTI (LTI "
+        "deployments opt in one by one).",
     )
