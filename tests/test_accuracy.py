@@ -16,13 +16,20 @@ from coach.domain.calibration import DimensionCalibration, calibrate
 from coach.domain.rubric import Verdict
 from tests.conftest import BUNDLED_RUBRICS, ROOT
 
-LABELLED = ROOT / "tests" / "data" / "labelled_replies.jsonl"
-HOLDOUT = ROOT / "tests" / "data" / "holdout_replies.jsonl"
+DATA = ROOT / "tests" / "data"
+LABELLED = DATA / "labelled_replies.jsonl"
 
 MACRO_F1_FLOOR = {"autonomy": 0.97, "boundaries": 0.97}
 BOUNDARIES_VIOLATED_RECALL_FLOOR = 0.97
 TRAPS_WRONGLY_VIOLATED_CEILING = 0.03
-HOLDOUT_MACRO_F1_FLOOR = {"autonomy": 0.0, "boundaries": 0.0}
+# Sets written by other authors from the standards alone. holdout and holdout2 guided later
+# rubric work by their categories of misses; holdout3 has never been looked at by anyone
+# tuning, so it is the honest estimate of how the evaluator does on replies it has not seen.
+HOLDOUT_FLOORS = {
+    "holdout_replies.jsonl": {"autonomy": 0.0, "boundaries": 0.0},
+    "holdout2_replies.jsonl": {"autonomy": 0.0, "boundaries": 0.0},
+    "holdout3_replies.jsonl": {"autonomy": 0.0, "boundaries": 0.0},
+}
 
 
 def rows(path: Path) -> list[dict[str, object]]:
@@ -70,10 +77,8 @@ def test_agreement_on_the_labelled_set_stays_above_its_floors(library: ContentLi
     assert trap_rate <= TRAPS_WRONGLY_VIOLATED_CEILING
 
 
-@pytest.mark.skipif(not HOLDOUT.exists(), reason="no holdout set")
-def test_agreement_on_the_sealed_holdout_set_stays_above_its_floors(library: ContentLibrary) -> None:
-    # The holdout set was written by a second author who never saw the rubrics, and is never
-    # used to tune them: it is the honest estimate of how the evaluator generalises.
-    results, _ = measure(library, HOLDOUT)
-    for dim, floor in HOLDOUT_MACRO_F1_FLOOR.items():
+@pytest.mark.parametrize("name", sorted(HOLDOUT_FLOORS))
+def test_agreement_on_the_holdout_sets_stays_above_its_floors(library: ContentLibrary, name: str) -> None:
+    results, _ = measure(library, DATA / name)
+    for dim, floor in HOLDOUT_FLOORS[name].items():
         assert results[dim].macro_f1 >= floor, dim
