@@ -187,11 +187,14 @@ def _compile_rubrics(
             owner[criterion.id] = rubric.id
     for rubric in rubrics:
         for index, criterion in enumerate(rubric.criteria):
-            for ref in criterion.unless.criteria if criterion.unless else ():
+            refs = (criterion.unless.criteria if criterion.unless else ()) + (
+                criterion.requires.criteria if criterion.requires else ()
+            )
+            for ref in refs:
                 if ref not in owner:
                     collector.error(
                         sources[rubric.id].locate(("criteria", index, "unless", "criteria")),
-                        f"unknown criterion {ref!r} in unless",
+                        f"unknown criterion {ref!r} in unless/requires",
                         "unknown-criterion",
                     )
                     ok = False

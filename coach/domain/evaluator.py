@@ -42,6 +42,7 @@ class CompiledCriterion:
     dimension: str
     patterns: tuple[Pattern, ...]
     unless_patterns: tuple[Pattern, ...]
+    requires_patterns: tuple[Pattern, ...] = ()
 
     @property
     def id(self) -> str:
@@ -54,15 +55,22 @@ def compile_criteria(
     class_sets = {name: frozenset(w.lower() for w in words) for name, words in classes.items()}
     compiled: list[CompiledCriterion] = []
     for criterion in criteria:
-        try:
-            patterns = tuple(compile_pattern(p, class_sets) for p in criterion.patterns)
-            unless = tuple(
-                compile_pattern(p, class_sets)
-                for p in (criterion.unless.patterns if criterion.unless else ())
+
+        def build(sources: tuple[str, ...], criterion: Criterion = criterion) -> tuple[Pattern, ...]:
+            try:
+                return tuple(compile_pattern(p, class_sets) for p in sources)
+            except PatternSyntaxError as exc:
+                raise CriterionError(criterion.id, str(exc)) from exc
+
+        compiled.append(
+            CompiledCriterion(
+                criterion,
+                dimension,
+                build(criterion.patterns),
+                build(criterion.unless.patterns if criterion.unless else ()),
+                build(criterion.requires.patterns if criterion.requires else ()),
             )
-        except PatternSyntaxError as exc:
-            raise CriterionError(criterion.id, str(exc)) from exc
-        compiled.append(CompiledCriterion(criterion, dimension, patterns, unless))
+        )
     return tuple(compiled)
 
 
@@ -127,7 +135,7 @@ class Evaluator:
 
     def _learn(self, criteria: Iterable[CompiledCriterion]) -> None:
         for compiled in criteria:
-            for pattern in compiled.patterns + compiled.unless_patterns:
+            for pattern in compiled.patterns + compiled.unless_patterns + compiled.requires_patterns:
                 for word in pattern.vocabulary():
                     self._vocabulary.add(word)
 
@@ -160,6 +168,8 @@ class Evaluator:
             matches = found[compiled.id]
             if matches and compiled.criterion.unless is not None:
                 matches = _apply_unless(compiled, matches, analysis, found)
+            if matches and compiled.criterion.requires is not None:
+                matches = _apply_requires(compiled, matches, analysis, found)
             if matches:
                 kept[compiled.id] = matches
         return _verdicts(names, criteria, kept, analysis)
@@ -239,6 +249,22 @@ def _apply_unless(
     for other in unless.criteria:
         blockers.extend(found.get(other, ()))
     return [m for m in matches if not any(_near(m, b, unless.scope, analysis) for b in blockers)]
+
+
+def _apply_requires(
+    compiled: CompiledCriterion,
+    matches: list[PatternMatch],
+    analysis: Analysis,
+    found: Mapping[str, list[PatternMatch]],
+) -> list[PatternMatch]:
+    requires = compiled.criterion.requires
+    assert requires is not None
+    context: list[PatternMatch] = []
+    for pattern in compiled.requires_patterns:
+        context.extend(pattern.find(analysis))
+    for other in requires.criteria:
+        context.extend(found.get(other, ()))
+    return [m for m in matches if any(_near(m, c, requires.scope, analysis) for c in context)]
 
 
 def _verdicts(

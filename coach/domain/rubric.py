@@ -47,12 +47,16 @@ class Content(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
-class Unless(Content):
-    """Suppress a match when one of these patterns or criteria also matches within ``scope``."""
+class Nearby(Content):
+    """Patterns or criteria that matter when they match within ``scope`` of a match."""
 
     scope: Scope = Scope.SENTENCE
     patterns: tuple[str, ...] = ()
     criteria: tuple[str, ...] = ()
+
+
+Unless = Nearby
+"""Suppress a match when one of these matches nearby."""
 
 
 class Detector(Content):
@@ -71,7 +75,11 @@ class Criterion(Content):
     weight: float = Field(default=1.0, gt=0, le=5)
     patterns: tuple[str, ...] = ()
     negation: Negation = Negation.FORBID
-    unless: Unless | None = None
+    unless: Nearby | None = None
+    """Drop a match when one of these also matches within the scope (e.g. permission asked)."""
+    requires: Nearby | None = None
+    """Keep a match only when one of these also matches within the scope (e.g. a risk word
+    in the reply for "it's your choice" to count as a crisis failure)."""
     detector: Detector | None = None
     feedback: str = Field(min_length=10)
     """Said when the criterion is found: praise for a strength, what to watch for a concern."""

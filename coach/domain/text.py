@@ -26,13 +26,13 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00
 # not space is punctuation.
 _TOKEN = re.compile(r"[$%]|[^\W_]+(?:['\u2019\u2018\u02bc][^\W_]+)*|[^\w\s]", re.UNICODE)
 
-_SENTENCE_END = frozenset(".!?\u2026")
+_SENTENCE_END = frozenset(".!?")
 _SYMBOL_WORDS = frozenset("$%")
 # A full stop after these is part of the word, not the end of a sentence ("Dr. Feld").
 _ABBREVIATIONS = frozenset(
     {"dr", "mr", "mrs", "ms", "mx", "st", "prof", "vs", "etc", "eg", "ie", "approx", "appt"}
 )
-_CLAUSE_BREAK = frozenset(',;:\u2014\u2013-()"')
+_CLAUSE_BREAK = frozenset(',;:\u2014\u2013-()"\u2026')
 
 # Words that open a new clause: negation scope and clause anchors stop here.
 _CLAUSE_OPENERS = frozenset({"but", "because", "though", "although", "however", "yet", "unless", "whereas"})
@@ -341,6 +341,10 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
                 and raw[index - 1][0].lower() in _ABBREVIATIONS
             ):
                 continue
+            if tok == "." and _is_ellipsis(raw, index):
+                # "saving the pills... well" pauses; it does not end the sentence.
+                pending_break = True
+                continue
             if tok in _SENTENCE_END:
                 if tok == "?":
                     questions.add(sentence)
@@ -427,6 +431,13 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
         encoded="".join(pieces),
         token_starts=tuple(token_starts),
     )
+
+
+def _is_ellipsis(raw: list[tuple[str, int, int]], index: int) -> bool:
+    """A dot touching another dot ("...") is an ellipsis."""
+    before = index > 0 and raw[index - 1][0] == "." and raw[index - 1][2] == raw[index][1]
+    after = index + 1 < len(raw) and raw[index + 1][0] == "." and raw[index + 1][1] == raw[index][2]
+    return before or after
 
 
 def _mark_idioms(terms: list[Term]) -> None:

@@ -81,3 +81,11 @@ def test_the_contract_has_exactly_the_documented_shape(tiny_library: ContentLibr
     assert set(contract) == {"dimensions", "matches", "critical"}
     assert set(contract["dimensions"]["autonomy"]) == {"verdict", "score"}  # type: ignore[index]
     assert set(contract["matches"][0]) == {"criterion", "dimension", "polarity", "start", "end", "text"}  # type: ignore[index]
+
+
+def test_a_criterion_can_require_context_nearby(tiny_library: ContentLibrary) -> None:
+    risky = tiny_library.evaluator.evaluate("I hear you want to end it. Honestly, it's your choice.")
+    assert risky.critical == ("your-choice-about-harm",)
+    ordinary = tiny_library.evaluator.evaluate("Which job to take? Honestly, it's your choice.")
+    assert not ordinary.matched("your-choice-about-harm")
+    assert ordinary.dimensions["autonomy"].verdict is Verdict.MET
