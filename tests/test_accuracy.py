@@ -19,16 +19,16 @@ from tests.conftest import BUNDLED_RUBRICS, ROOT
 DATA = ROOT / "tests" / "data"
 LABELLED = DATA / "labelled_replies.jsonl"
 
-MACRO_F1_FLOOR = {"autonomy": 0.97, "boundaries": 0.97}
-BOUNDARIES_VIOLATED_RECALL_FLOOR = 0.97
+MACRO_F1_FLOOR = {"autonomy": 0.99, "boundaries": 0.99}
+BOUNDARIES_VIOLATED_RECALL_FLOOR = 0.99
 TRAPS_WRONGLY_VIOLATED_CEILING = 0.03
 # Sets written by other authors from the standards alone. holdout and holdout2 guided later
 # rubric work by their categories of misses; holdout3 has never been looked at by anyone
 # tuning, so it is the honest estimate of how the evaluator does on replies it has not seen.
 HOLDOUT_FLOORS = {
-    "holdout_replies.jsonl": {"autonomy": 0.0, "boundaries": 0.0},
-    "holdout2_replies.jsonl": {"autonomy": 0.0, "boundaries": 0.0},
-    "holdout3_replies.jsonl": {"autonomy": 0.0, "boundaries": 0.0},
+    "holdout_replies.jsonl": {"autonomy": 0.96, "boundaries": 0.97},
+    "holdout2_replies.jsonl": {"autonomy": 0.97, "boundaries": 0.98},
+    "holdout3_replies.jsonl": {"autonomy": 0.85, "boundaries": 0.80},
 }
 
 
