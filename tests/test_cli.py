@@ -138,3 +138,38 @@ def test_db_upgrade_and_usage_errors(tmp_path: Path) -> None:
     assert (tmp_path / "x.db").exists()
     assert run("evaluate").returncode == 2
     assert run("no-such-command").returncode == 2
+
+
+def test_keys_learners_and_purge_from_the_command_line(tmp_path: Path) -> None:
+    env = {"COACH_DATABASE_URL": f"sqlite:///{tmp_path / 'ops.db'}"}
+    created = json.loads(
+        run("keys", "create", "--tenant", "college-a", "--name", "moodle", "--format", "json", env=env).stdout
+    )
+    assert created["key"].startswith("ck_")
+    listed = json.loads(run("keys", "list", "--format", "json", env=env).stdout)
+    assert [(k["id"], k["revoked"]) for k in listed] == [(created["id"], False)]
+    assert "ck_" not in run("keys", "list", env=env).stdout  # secrets are never shown again
+
+    from coach.authoring.library import load_library
+    from coach.services.sessions import SessionService
+    from coach.store.repository import Store
+
+    store = Store(env["COACH_DATABASE_URL"])
+    service = SessionService(load_library(FIXTURES / "scenarios", FIXTURES / "rubrics"), store)
+    started = service.start("tiny", created["key"], "ana")
+    service.submit(started.session_id, started.token, "It's your call.")
+    store.close()
+
+    exported = json.loads(run("learner", "export", "ana", "--tenant", "college-a", env=env).stdout)
+    assert exported["sessions"][0]["turns"][0]["text"] == "It's your call."
+    other = json.loads(run("learner", "export", "ana", "--tenant", "college-b", env=env).stdout)
+    assert other["sessions"] == []
+    assert "would be deleted" in run("purge", "--older-than", "1", "--dry-run", env=env).stdout
+    assert "deleted 0 sessions" in run("purge", "--older-than", "1", env=env).stdout
+    assert (
+        "deleted 1 sessions of ana"
+        in run("learner", "delete", "ana", "--tenant", "college-a", env=env).stdout
+    )
+
+    assert run("keys", "revoke", created["id"], env=env).returncode == 0
+    assert run("keys", "revoke", created["id"], env=env).returncode == 1

@@ -191,3 +191,24 @@ def test_a_database_outage_is_503_and_heals_by_itself(proxied: tuple[TestClient,
     again = turn(client, session_id, auth, "It's your call.")
     assert again.status_code == 200
     assert len(client.get(f"/api/v1/sessions/{session_id}", headers=auth).json()["turns"]) == 1
+
+
+def test_cors_allows_only_the_configured_origins(tiny_library: ContentLibrary, tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'cors.db'}", cors_origins="https://lms.example.edu"
+    )
+    with TestClient(create_app(settings, library=tiny_library)) as client:
+        preflight = {"Origin": "https://lms.example.edu", "Access-Control-Request-Method": "POST"}
+        allowed = client.options("/api/v1/evaluate", headers=preflight)
+        assert allowed.headers["access-control-allow-origin"] == "https://lms.example.edu"
+        other = client.get("/api/v1/scenarios", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_frame_ancestors_follow_the_setting(tiny_library: ContentLibrary, tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'fa.db'}", frame_ancestors="https://lms.example.edu"
+    )
+    with TestClient(create_app(settings, library=tiny_library)) as client:
+        assert "frame-ancestors https://lms.example.edu" in client.get("/").headers["content-security-policy"]
+        assert "x-frame-options" not in client.get("/").headers
