@@ -35,6 +35,7 @@ class Proxy:
             except OSError:
                 client.close()
                 continue
+            upstream.settimeout(None)
             with self.lock:
                 self.connections += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
@@ -44,9 +45,11 @@ class Proxy:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
                 sink.sendall(data)
+        # Either direction ending ends the connection: close both ends (closing twice is harmless).
         for sock in (source, sink):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
     def cut(self) -> None:
         """Refuse new connections and break the open ones, as a crashed server would."""
@@ -65,3 +68,6 @@ class Proxy:
         self.closed = True
         self.cut()
         self.listener.close()
+        with self.lock:
+            for sock in self.connections:
+                sock.close()
