@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from coach.authoring.library import ContentLibrary, Severity, lint, load_library, load_rubric_library
+from coach.cli_lti import lti_app, outbox_app
 from coach.config import Settings
 from coach.domain.calibration import VERDICTS, calibrate
 from coach.domain.feedback import PointKind, build_feedback
@@ -40,6 +41,8 @@ keys_app = typer.Typer(help="Integrator API keys (one tenant each).", no_args_is
 app.add_typer(keys_app, name="keys")
 learner_app = typer.Typer(help="One learner's data: export or delete.", no_args_is_help=True)
 app.add_typer(learner_app, name="learner")
+app.add_typer(lti_app, name="lti")
+app.add_typer(outbox_app, name="outbox")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -20,7 +20,6 @@ ALLOWED = {
     "api": {"domain", "authoring", "store", "services", "integrations", "config"},
     "cli": {"domain", "authoring", "store", "services", "integrations", "api", "config", "cli_lti"},
     "cli_lti": {"domain", "authoring", "store", "services", "integrations", "api", "config"},
-    "cli_lti": {"domain", "authoring", "store", "services", "integrations", "api", "config"},
     "config": set(),
     "errors": set(),
 }

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -17,17 +18,25 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from coach import __version__
-from coach.api import problems
+from coach.api import lti_routes, problems
 from coach.api.metrics import Metrics
 from coach.api.middleware import BodyLimit, RateLimit, RequestLog, SecurityHeaders, configure_logging
 from coach.api.routes import router
 from coach.authoring.library import ContentLibrary, load_library
 from coach.config import Settings
-from coach.domain.events import Sink
+from coach.domain.events import Event, OutboxMessage, Sink
 from coach.errors import CoachError
+from coach.integrations.lti import errors as lti_errors
+from coach.integrations.lti.ags import SCORE_KIND, score_sink
+from coach.integrations.lti.keys import ToolKeys
+from coach.integrations.lti.launch import LtiTool
+from coach.integrations.lti.platform_keys import PlatformKeys
+from coach.integrations.transports import AccessTokens, ScoreTransport, XapiTransport
+from coach.integrations.xapi import XAPI_KIND, XapiSink
 from coach.services.learners import Learners
 from coach.services.outbox import Outbox, Transport
 from coach.services.sessions import SessionService
+from coach.store.lti_repository import LtiStore
 from coach.store.repository import Store
 
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +62,7 @@ def create_app(
     store: Store | None = None,
     sinks: Sequence[Sink] = (),
     transports: Mapping[str, Transport] | None = None,
+    http: httpx.Client | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
     library = library or load_library(settings.scenarios_dir, settings.rubrics_dir)
@@ -61,27 +71,71 @@ def create_app(
     if settings.auto_migrate:
         store.upgrade()
 
-    outbox = Outbox(store, transports or {})
+    # LTI 1.3 and xAPI: grades and learning records leave through the outbox like any message.
+    owns_http = http is None
+    http = http or httpx.Client(timeout=15, follow_redirects=False)
+    lti_store = LtiStore(store)
+    tool_keys = ToolKeys(lti_store)
+    lti = LtiTool(lti_store, tool_keys, PlatformKeys(http), public_url=settings.public_url)
+    # The worker delivers once there can be something to deliver: transports the caller gave,
+    # a registered platform or a global LRS at start-up, or a message an LTI/xAPI sink queued here.
+    deliveries = {
+        "wanted": bool(transports) or bool(settings.xapi_endpoint) or bool(lti_store.registrations())
+    }
+
+    def noted(sink: Sink) -> Sink:
+        def queue(event: Event) -> list[OutboxMessage]:
+            messages = sink(event)
+            deliveries["wanted"] = deliveries["wanted"] or bool(messages)
+            return messages
+
+        return queue
+
+    sinks = [
+        *sinks,
+        noted(score_sink),
+        noted(
+            XapiSink(
+                settings.public_url,
+                global_endpoint=settings.xapi_endpoint,
+                include_text=settings.xapi_include_text,
+            )
+        ),
+    ]
+    transports = {
+        SCORE_KIND: ScoreTransport(http, lti_store, AccessTokens(http, tool_keys)),
+        XAPI_KIND: XapiTransport(http, lti_store, settings.xapi_auth),
+        **(transports or {}),
+    }
+    outbox = Outbox(store, transports)
 
     async def deliver_forever() -> None:
         # Every instance delivers; claims keep two from sending the same message at once.
         while True:
-            try:
-                await asyncio.to_thread(outbox.deliver_due)
-            except CoachError as exc:
-                worker_log.warning("outbox delivery paused: %s", exc.detail)
+            if deliveries["wanted"]:
+                delivery = asyncio.ensure_future(asyncio.to_thread(outbox.deliver_due))
+                try:
+                    await asyncio.shield(delivery)
+                except asyncio.CancelledError:
+                    # Shutting down: let the delivery in flight finish before the store closes.
+                    with contextlib.suppress(Exception):
+                        await delivery
+                    raise
+                except CoachError as exc:
+                    worker_log.warning("outbox delivery paused: %s", exc.detail)
             await asyncio.sleep(settings.outbox_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        worker = asyncio.create_task(deliver_forever()) if outbox.transports else None
+        worker = asyncio.create_task(deliver_forever())
         yield
-        if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
         if owns_store:
             store.close()
+        if owns_http:
+            http.close()
 
     app = FastAPI(
         title="Coach",
@@ -99,6 +153,10 @@ def create_app(
                 "description": "Stateless evaluation of one reply against every rubric.",
             },
             {"name": "health", "description": "Liveness for load balancers and orchestrators."},
+            {
+                "name": "lti",
+                "description": "LTI 1.3 tool: login, launch, deep linking, JWKS (see docs/lms.md).",
+            },
         ],
     )
     app.state.settings = settings
@@ -109,12 +167,17 @@ def create_app(
         store,
         max_reply_chars=settings.max_reply_chars,
         anonymous_practice=settings.anonymous_practice,
+        sinks=sinks,
     )
+    app.state.lti = lti
+    app.state.lti_store = lti_store
+    app.state.outbox = outbox
     app.state.learners = Learners(app.state.sessions)
     app.state.metrics = metrics = Metrics()
     configure_logging(settings.log_level)
     problems.install(app)
     app.include_router(router)
+    lti_routes.install(app)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics_endpoint() -> PlainTextResponse:
@@ -132,9 +195,10 @@ def create_app(
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_description(code: str) -> JSONResponse:
-        if code not in problems.DESCRIPTIONS:
+        descriptions = {**problems.DESCRIPTIONS, **lti_errors.DESCRIPTIONS}
+        if code not in descriptions:
             return problems.problem(404, "not-found", "Not found", f"no problem type {code!r}")
-        return JSONResponse({"type": problems.problem_type(code), "description": problems.DESCRIPTIONS[code]})
+        return JSONResponse({"type": problems.problem_type(code), "description": descriptions[code]})
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -108,3 +108,95 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+# -- LTI 1.3 (issue 6) -------------------------------------------------------------------------
+
+
+class LtiRegistration(Base):
+    """One platform (an LMS) as Coach knows it: its issuer and the client id it gave Coach."""
+
+    __tablename__ = "lti_registrations"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_lti_registration"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(Text)
+    auth_token_url: Mapped[str] = mapped_column(Text)
+    jwks_url: Mapped[str] = mapped_column(Text)
+    token_audience: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The ``aud`` of client assertions when the platform wants something else than the token URL."""
+    frame_origins: Mapped[str] = mapped_column(Text, default="")
+    """Extra origins (space-separated) that may frame Coach's LTI pages, e.g. a Canvas school domain."""
+    created_at: Mapped[datetime]
+
+
+class LtiDeployment(Base):
+    """A deployment of Coach on a platform (a site, course or sub-account), with its LRS settings."""
+
+    __tablename__ = "lti_deployments"
+    __table_args__ = (UniqueConstraint("registration_id", "deployment_id", name="uq_lti_deployment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registration_id: Mapped[str] = mapped_column(
+        ForeignKey("lti_registrations.id", ondelete="CASCADE"), index=True
+    )
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    xapi_endpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
+    xapi_auth: Mapped[str | None] = mapped_column(Text, nullable=True)
+    xapi_include_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Send the trainee's reply text in xAPI statements (off unless the deployment opts in)."""
+    created_at: Mapped[datetime]
+
+
+class LtiNonce(Base):
+    """A nonce handed out at login initiation; a launch uses it up (single use)."""
+
+    __tablename__ = "lti_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    registration_id: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class LtiKey(Base):
+    """The tool's own signing keys. The newest unretired key signs; retired keys stay published a while."""
+
+    __tablename__ = "lti_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_key: Mapped[str] = mapped_column(Text)
+    """PKCS#8 PEM. Protect the database (and its backups) like any other secret store."""
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    published_until: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class LtiSessionLink(Base):
+    """Which launch a session came from: the resource link an instructor's view lists."""
+
+    __tablename__ = "lti_sessions"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    registration_id: Mapped[str] = mapped_column(String(32))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    context_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime]
+
+
+Index("ix_lti_sessions_link", LtiSessionLink.registration_id, LtiSessionLink.resource_link_id)
+
+
+class LtiHandoff(Base):
+    """A one-time code that opens a launched session in a new window (no token in any URL)."""
+
+    __tablename__ = "lti_handoffs"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime]

@@ -11,6 +11,13 @@
 "use strict";
 
 (() => {
+  // An LTI deep-linking return page carries one form: post the signed answer back to the LMS.
+  const autosubmit = document.querySelector("form[data-autosubmit]");
+  if (autosubmit) {
+    autosubmit.submit();
+    return;
+  }
+
   const API = "/api/v1";
   const DEFAULT_LIMIT = 2000;
   const STORE_KEY = "coach.session";
@@ -1382,10 +1389,90 @@
     window.addEventListener("pagehide", saveDraft);
   }
 
+  // ---------------------------------------------------------------- LTI launches
+
+  /** The session an LTI launch handed over in the page body (never in a URL), read once. */
+  function readMeta(name) {
+    const meta = document.querySelector(`meta[name="${name}"]`);
+    if (!meta) return null;
+    let data = {};
+    try {
+      data = JSON.parse(meta.content || "{}");
+    } catch {
+      data = {};
+    }
+    meta.remove();
+    return data;
+  }
+
+  function keep(sessionId, token) {
+    storage.remove(DRAFT_KEY);
+    storage.set(STORE_KEY, JSON.stringify({ session_id: sessionId, token }));
+  }
+
+  /** Inside the LMS: no way back to the scenario list, and a way out of the frame. */
+  function ltiMode(windowCode) {
+    document.documentElement.dataset.lti = "launch";
+    for (const id of ["back-to-list", "debrief-back"]) $(id).hidden = true;
+    if (!windowCode) return;
+    const bar = document.querySelector(".site-header__inner");
+    const link = el(
+      "a",
+      {
+        className: "button button--quiet new-window",
+        href: `/lti/resume#${encodeURIComponent(windowCode)}`,
+        target: "_blank",
+        rel: "noopener",
+      },
+      "Open in a new window",
+    );
+    // The new window takes the session over (its token replaces this page's).
+    link.addEventListener("click", () => {
+      setTimeout(() => link.replaceWith(el("p", { className: "brand__tag", role: "status" }, "Continued in a new window.")), 0);
+    });
+    if (bar) bar.append(link);
+  }
+
+  /** /lti/resume#<code>: exchange the one-time code for the session, then forget the code. */
+  async function redeemHandoff() {
+    const code = decodeURIComponent(window.location.hash.slice(1));
+    history.replaceState(null, "", window.location.pathname);
+    if (!code) return false;
+    try {
+      const response = await fetch("/lti/handoffs/redeem", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json, application/problem+json" },
+        body: JSON.stringify({ code }),
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+      if (!response.ok) return false;
+      const data = await response.json();
+      keep(data.session_id, data.token);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async function boot() {
     wire();
     updateCounter();
     document.documentElement.dataset.storage = storage.persistent ? "session" : "memory";
+    const launch = readMeta("coach-launch");
+    if (launch && launch.session_id && launch.token) {
+      keep(launch.session_id, launch.token);
+      ltiMode(launch.window_code);
+    } else if (readMeta("coach-resume")) {
+      ltiMode(null);
+      if (!(await redeemHandoff())) {
+        await showList({ focus: false });
+        $("list-status").replaceChildren(
+          el("span", { className: "notice notice--error" }, "This link was already used or has expired. Launch the activity again from your course."),
+        );
+        return;
+      }
+    }
     const saved = savedSession();
     if (saved) await resume(saved); // shows the list itself when the session cannot reopen
     else await showList({ focus: false });
