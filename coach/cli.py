@@ -60,11 +60,11 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _library(settings: Settings, *, rubrics_only: bool = False) -> ContentLibrary:
+def _library(settings: Settings, *, rubrics_only: bool = False, serving: bool = False) -> ContentLibrary:
     try:
         if rubrics_only:
             return load_rubric_library(settings.rubrics_dir)
-        return load_library(settings.scenarios_dir, settings.rubrics_dir)
+        return load_library(settings.scenarios_dir, settings.rubrics_dir, run_tests=not serving)
     except ContentError as exc:
         err.print(f"[red]{escape(exc.detail)}[/red]")
         raise typer.Exit(1) from exc
@@ -80,7 +80,7 @@ def serve(
     import uvicorn
 
     settings = _settings()
-    _library(settings)  # fail fast, with file:line messages, before binding the port
+    _library(settings, serving=True)  # fail fast, with file:line messages, before binding the port
     out.print(f"Coach on http://{host}:{port}  (database: {settings.database_url})")
     uvicorn.run(
         "coach.api.factory:app",
@@ -225,7 +225,7 @@ def play(
     from coach.store.repository import Store
 
     settings = _settings()
-    library = _library(settings)
+    library = _library(settings, serving=True)
     store = Store(settings.database_url)
     try:
         store.upgrade()
@@ -394,7 +394,7 @@ def graph(
     from coach.store.repository import Store
 
     settings = _settings()
-    library = _library(settings)
+    library = _library(settings, serving=True)
     try:
         play_ = library.play(scenario)
         path: tuple[str, ...] = ()
@@ -520,7 +520,7 @@ def _learners(settings: Settings) -> tuple[Store, Learners]:
     from coach.services.learners import Learners
     from coach.services.sessions import SessionService
 
-    library = _library(settings)
+    library = _library(settings, serving=True)
     store = _store(settings)
     return store, Learners(SessionService(library, store))
 

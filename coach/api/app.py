@@ -65,7 +65,7 @@ def create_app(
     http: httpx.Client | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
-    library = library or load_library(settings.scenarios_dir, settings.rubrics_dir)
+    library = library or load_library(settings.scenarios_dir, settings.rubrics_dir, run_tests=False)
     owns_store = store is None
     store = store or Store(settings.database_url)
     if settings.auto_migrate:

@@ -91,6 +91,16 @@ def readyz(request: Request) -> Health:
     return Health(status="ready")
 
 
+_DECISION_POINTS: dict[str, int] = {}
+"""Longest-path depth per content hash: content is immutable, so it is worked out once."""
+
+
+def _decision_points(play: Play) -> int:
+    if play.hash not in _DECISION_POINTS:
+        _DECISION_POINTS[play.hash] = longest_decision_path(play.scenario)
+    return _DECISION_POINTS[play.hash]
+
+
 def _summary(play: Play, library: ContentLibrary) -> dict[str, Any]:
     scenario = play.scenario
     return {
@@ -104,7 +114,7 @@ def _summary(play: Play, library: ContentLibrary) -> dict[str, Any]:
         "tags": list(scenario.tags),
         "minutes": scenario.minutes,
         "dimensions": list(scenario.dimensions),
-        "decision_points": longest_decision_path(scenario),
+        "decision_points": _decision_points(play),
         "content_hash": play.hash,
     }
 

@@ -236,7 +236,12 @@ def check_rubric_examples(
 
 
 def load_scenario(
-    path: Path, evaluator: Evaluator, rubrics: Mapping[str, Rubric], collector: _Collector
+    path: Path,
+    evaluator: Evaluator,
+    rubrics: Mapping[str, Rubric],
+    collector: _Collector,
+    *,
+    run_walkthroughs: bool = True,
 ) -> tuple[Play, YamlSource] | None:
     source = _read(path, collector)
     if source is None:
@@ -257,7 +262,8 @@ def load_scenario(
         collector.error(source.locate(("nodes",)), str(exc), "compile")
         return None
     _check_graph(scenario, source, collector)
-    _check_walkthroughs(play, source, collector)
+    if run_walkthroughs:
+        _check_walkthroughs(play, source, collector)
     return play, source
 
 
@@ -416,21 +422,29 @@ def _check_walkthroughs(play: Play, source: YamlSource, collector: _Collector) -
             )
 
 
-def lint(scenarios_dir: Path, rubrics_dir: Path) -> tuple[ContentLibrary | None, list[Finding]]:
-    """Load everything, run every check, and return the library (if usable) and the findings."""
+def lint(
+    scenarios_dir: Path, rubrics_dir: Path, *, run_tests: bool = True
+) -> tuple[ContentLibrary | None, list[Finding]]:
+    """Load everything, run every check, and return the library (if usable) and the findings.
+
+    ``run_tests=False`` skips playing walkthroughs and rubric examples: they are the
+    content's tests (run by `coach validate` and CI), not needed to serve it, and with
+    many scenarios they dominate start-up.
+    """
     collector = _Collector()
     rubric_list, rubric_sources = load_rubrics(rubrics_dir, collector)
     evaluator = _compile_rubrics(rubric_list, rubric_sources, collector)
     if evaluator is None:
         return None, collector.findings
-    check_rubric_examples(evaluator, rubric_list, rubric_sources, collector)
+    if run_tests:
+        check_rubric_examples(evaluator, rubric_list, rubric_sources, collector)
     rubrics = {r.id: r for r in rubric_list}
     plays: dict[str, Play] = {}
     files: dict[str, str] = {}
     if not scenarios_dir.is_dir():
         collector.error(SourceLocation(_display(scenarios_dir)), "scenarios folder not found", "io")
     for path in _files(scenarios_dir) if scenarios_dir.is_dir() else []:
-        loaded = load_scenario(path, evaluator, rubrics, collector)
+        loaded = load_scenario(path, evaluator, rubrics, collector, run_walkthroughs=run_tests)
         if loaded is None:
             continue
         play, source = loaded
@@ -460,9 +474,9 @@ def load_rubric_library(rubrics_dir: Path) -> ContentLibrary:
     return ContentLibrary(rubrics={r.id: r for r in rubric_list}, evaluator=evaluator, plays={})
 
 
-def load_library(scenarios_dir: Path, rubrics_dir: Path) -> ContentLibrary:
+def load_library(scenarios_dir: Path, rubrics_dir: Path, *, run_tests: bool = True) -> ContentLibrary:
     """The library for serving; raises :class:`ContentError` listing every error found."""
-    library, findings = lint(scenarios_dir, rubrics_dir)
+    library, findings = lint(scenarios_dir, rubrics_dir, run_tests=run_tests)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors or library is None:
         first = errors[0] if errors else None
