@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from coach.domain.evaluation import DimensionResult, Evaluation, Match
 from coach.domain.lexicon import COMMON_WORDS
 from coach.domain.patterns import Pattern, PatternIndex, PatternMatch, PatternSyntaxError, compile_pattern
-from coach.domain.rubric import Criterion, Negation, Polarity, Rubric, Scope, Verdict
+from coach.domain.rubric import Criterion, Nearby, Negation, Polarity, Rubric, Scope, Verdict
 from coach.domain.selfdisclosure import measure_self_disclosure
 from coach.domain.text import Analysis, analyse, damerau_levenshtein_at_most_one, stem
 
@@ -166,10 +166,20 @@ class Evaluator:
         kept: dict[str, list[PatternMatch]] = {}
         for compiled in criteria:
             matches = found[compiled.id]
-            if matches and compiled.criterion.unless is not None:
-                matches = _apply_unless(compiled, matches, analysis, found)
-            if matches and compiled.criterion.requires is not None:
-                matches = _apply_requires(compiled, matches, analysis, found)
+            criterion = compiled.criterion
+            if matches and criterion.unless is not None:
+                matches = _keep_by_context(
+                    matches, criterion.unless, compiled.unless_patterns, analysis, found, keep_when_near=False
+                )
+            if matches and criterion.requires is not None:
+                matches = _keep_by_context(
+                    matches,
+                    criterion.requires,
+                    compiled.requires_patterns,
+                    analysis,
+                    found,
+                    keep_when_near=True,
+                )
             if matches:
                 kept[compiled.id] = matches
         return _verdicts(names, criteria, kept, analysis)
@@ -235,36 +245,22 @@ def _near(a: PatternMatch, b: PatternMatch, scope: Scope, analysis: Analysis) ->
     return True
 
 
-def _apply_unless(
-    compiled: CompiledCriterion,
+def _keep_by_context(
     matches: list[PatternMatch],
+    nearby: Nearby,
+    patterns: tuple[Pattern, ...],
     analysis: Analysis,
     found: Mapping[str, list[PatternMatch]],
+    *,
+    keep_when_near: bool,
 ) -> list[PatternMatch]:
-    unless = compiled.criterion.unless
-    assert unless is not None
-    blockers: list[PatternMatch] = []
-    for pattern in compiled.unless_patterns:
-        blockers.extend(pattern.find(analysis))
-    for other in unless.criteria:
-        blockers.extend(found.get(other, ()))
-    return [m for m in matches if not any(_near(m, b, unless.scope, analysis) for b in blockers)]
-
-
-def _apply_requires(
-    compiled: CompiledCriterion,
-    matches: list[PatternMatch],
-    analysis: Analysis,
-    found: Mapping[str, list[PatternMatch]],
-) -> list[PatternMatch]:
-    requires = compiled.criterion.requires
-    assert requires is not None
+    """``unless`` (keep_when_near=False) drops matches near the context; ``requires`` keeps only those."""
     context: list[PatternMatch] = []
-    for pattern in compiled.requires_patterns:
+    for pattern in patterns:
         context.extend(pattern.find(analysis))
-    for other in requires.criteria:
+    for other in nearby.criteria:
         context.extend(found.get(other, ()))
-    return [m for m in matches if any(_near(m, c, requires.scope, analysis) for c in context)]
+    return [m for m in matches if any(_near(m, c, nearby.scope, analysis) for c in context) == keep_when_near]
 
 
 def _verdicts(
