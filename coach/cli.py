@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -27,6 +29,7 @@ from coach.errors import CoachError, ContentError
 from coach.store.repository import Store
 
 if TYPE_CHECKING:
+    from coach.services.access import Integrator
     from coach.services.learners import Learners
 
 app = typer.Typer(
@@ -516,13 +519,20 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (the part
     out.print(f"revoked {key_id}")
 
 
-def _learners(settings: Settings) -> tuple[Store, Learners]:
+@contextmanager
+def _learners_of(tenant: str) -> Iterator[tuple[Learners, Integrator]]:
+    """The learner service for one tenant, acting as that tenant's integrator."""
+    from coach.services.access import Integrator
     from coach.services.learners import Learners
     from coach.services.sessions import SessionService
 
+    settings = _settings()
     library = _library(settings, serving=True)
     store = _store(settings)
-    return store, Learners(SessionService(library, store))
+    try:
+        yield Learners(SessionService(library, store)), Integrator(key_id="cli", tenant=tenant)
+    finally:
+        store.close()
 
 
 @learner_app.command("export")
@@ -531,13 +541,8 @@ def learner_export(
     tenant: Annotated[str, typer.Option(help="The tenant the learner belongs to.")],
 ) -> None:
     """Print everything held about one learner as JSON (transcripts, evaluations, reports)."""
-    from coach.services.access import Integrator
-
-    store, learners = _learners(_settings())
-    try:
-        data = learners.export(Integrator(key_id="cli", tenant=tenant), learner)
-    finally:
-        store.close()
+    with _learners_of(tenant) as (learners, integrator):
+        data = learners.export(integrator, learner)
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -547,13 +552,8 @@ def learner_delete(
     tenant: Annotated[str, typer.Option(help="The tenant the learner belongs to.")],
 ) -> None:
     """Delete every session and turn of one learner."""
-    from coach.services.access import Integrator
-
-    store, learners = _learners(_settings())
-    try:
-        count = learners.delete(Integrator(key_id="cli", tenant=tenant), learner)
-    finally:
-        store.close()
+    with _learners_of(tenant) as (learners, integrator):
+        count = learners.delete(integrator, learner)
     out.print(f"deleted {count} sessions of {learner}")
 
 

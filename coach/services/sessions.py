@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -273,13 +273,14 @@ class SessionService:
         """Take the last answered turn back and answer it again; both attempts are kept."""
         stored = self._authorise(session_id, token, read_only=False)
         text = self.check_reply(text)
-        turns = [t for t in self.store.turns(session_id) if not t.superseded]
-        if not turns:
+        turns = self.store.turns(session_id)
+        answered = [t for t in turns if not t.superseded]
+        if not answered:
             raise SessionFinished("there is no answered turn to take back yet")
-        last = turns[-1]
+        last = answered[-1]
         play = self._play(stored)
         before = SessionState.from_json(last.state_before)
-        attempts = [t.attempt for t in self.store.turns(session_id) if t.seq == last.seq]
+        attempts = [t.attempt for t in turns if t.seq == last.seq]
         return self._answer(
             play, stored, before, text, seq=last.seq, attempt=max(attempts) + 1, supersede=True
         )
@@ -381,25 +382,32 @@ class SessionService:
         supersede: bool,
     ) -> Debrief:
         """The debrief as it will read once this turn is recorded (for the completion event)."""
+        stored_turns = self.store.turns(stored.id)
         records = [
+            replace(r, superseded=True) if supersede and r.index == seq else r
+            for r in self._records(play, stored_turns)
+        ]
+        records.append(TurnRecord(seq, state.node, play.node(state.node).focus, text, evaluation))
+        return self._debrief(play, records, after)
+
+    @staticmethod
+    def _records(play: Play, turns: Sequence[StoredTurn]) -> list[TurnRecord]:
+        return [
             TurnRecord(
                 index=t.seq,
                 node=t.node,
                 focus=play.node(t.node).focus if t.node in play.scenario.nodes else (),
                 text=t.text,
                 evaluation=Evaluation.model_validate(t.evaluation),
-                superseded=t.superseded or (supersede and t.seq == seq),
+                superseded=t.superseded,
             )
-            for t in self.store.turns(stored.id)
+            for t in turns
         ]
-        records.append(TurnRecord(seq, state.node, play.node(state.node).focus, text, evaluation))
+
+    def _debrief(self, play: Play, records: list[TurnRecord], state: SessionState) -> Debrief:
+        ending = state.node if play.node(state.node).is_ending else None
         return build_debrief(
-            play.scenario,
-            self.library.rubrics,
-            criteria_of(play, self.library),
-            records,
-            after.path,
-            after.node,
+            play.scenario, self.library.rubrics, criteria_of(play, self.library), records, state.path, ending
         )
 
     def transcript(self, session_id: str, token: str | None) -> Transcript:
@@ -440,29 +448,6 @@ class SessionService:
         return self.report_of(self._authorise(session_id, token))
 
     def report_of(self, stored: StoredSession) -> Debrief:
-        transcript = self.transcript_of(stored)
         play = self._play(stored)
-        records = [
-            TurnRecord(
-                index=t.seq,
-                node=t.node,
-                focus=play.node(t.node).focus if t.node in play.scenario.nodes else (),
-                text=t.text,
-                evaluation=t.evaluation,
-                superseded=t.superseded,
-            )
-            for t in transcript.turns
-        ]
-        return build_debrief(
-            play.scenario,
-            self.library.rubrics,
-            criteria_of(play, self.library),
-            records,
-            transcript.state.path,
-            transcript.state.node if transcript.ending else None,
-        )
-
-
-def evaluate_text(library: ContentLibrary, text: str) -> dict[str, Any]:
-    """Stateless evaluation against every rubric, in the contract's shape."""
-    return library.evaluator.evaluate(text).contract()
+        records = self._records(play, self.store.turns(stored.id))
+        return self._debrief(play, records, SessionState.from_json(stored.state))
