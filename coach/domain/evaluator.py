@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from coach.domain.automaton import PatternAutomaton
 from coach.domain.evaluation import DimensionResult, Evaluation, Match
 from coach.domain.lexicon import COMMON_WORDS
-from coach.domain.patterns import Pattern, PatternIndex, PatternMatch, PatternSyntaxError, compile_pattern
+from coach.domain.patterns import Pattern, PatternMatch, PatternSyntaxError, compile_pattern
 from coach.domain.rubric import Criterion, Nearby, Negation, Polarity, Rubric, Scope, Verdict
-from coach.domain.selfdisclosure import measure_self_disclosure
+from coach.domain.selfdisclosure import SelfDisclosure, measure_self_disclosure
 from coach.domain.text import Analysis, analyse, damerau_levenshtein_at_most_one, stem
 
 NEGATION_WINDOW = 8
@@ -131,7 +132,9 @@ class Evaluator:
         self.criterion_index: dict[str, CompiledCriterion] = {c.id: c for c in criteria}
         self._vocabulary = _Vocabulary()
         self._learn(criteria)
-        self._index = PatternIndex([p for c in criteria for p in c.patterns])
+        self._patterns: tuple[Pattern, ...] = tuple(p for c in criteria for p in c.patterns)
+        self._owners: tuple[str, ...] = tuple(c.id for c in criteria for _ in c.patterns)
+        self._automaton = PatternAutomaton(self._patterns)
 
     def _learn(self, criteria: Iterable[CompiledCriterion]) -> None:
         for compiled in criteria:
@@ -157,15 +160,31 @@ class Evaluator:
         analysis = self.analyse(text)
         names = list(dimensions) if dimensions is not None else list(self.rubrics)
         criteria = [c for c in (*self.criteria, *extra) if c.dimension in names]
-        hits = {id(p): list(p.scan(analysis)) for p in self._index.candidates(analysis)}
+        hits: dict[int, list[PatternMatch]] = {}
+        touched: set[str] = set()
+        for index in self._automaton.matching(analysis):
+            pattern = self._patterns[index]
+            # The automaton over-approximates; the pattern's own regex confirms and gives spans.
+            matches = list(pattern.scan(analysis))
+            if matches:
+                hits[id(pattern)] = matches
+                touched.add(self._owners[index])
         for compiled in extra:
-            # Node-specific criteria are few and compiled per scenario: they are not indexed.
+            # Node-specific criteria are few and compiled per scenario: they are not in the automaton.
             for pattern in compiled.patterns:
-                hits[id(pattern)] = list(pattern.find(analysis))
-        found = {c.id: _find(c, analysis, hits) for c in criteria}
+                matches = list(pattern.find(analysis))
+                if matches:
+                    hits[id(pattern)] = matches
+                    touched.add(compiled.id)
+        disclosure = _Disclosure(analysis)
+        found = {
+            c.id: _find(c, analysis, hits, disclosure)
+            for c in criteria
+            if c.id in touched or c.criterion.detector is not None
+        }
         kept: dict[str, list[PatternMatch]] = {}
         for compiled in criteria:
-            matches = found[compiled.id]
+            matches = found.get(compiled.id, [])
             criterion = compiled.criterion
             if matches and criterion.unless is not None:
                 matches = _keep_by_context(
@@ -185,12 +204,28 @@ class Evaluator:
         return _verdicts(names, criteria, kept, analysis)
 
 
+class _Disclosure:
+    """The self-disclosure measure of one reply, worked out only if a detector asks for it."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self._analysis = analysis
+        self._measure: SelfDisclosure | None = None
+
+    def get(self) -> SelfDisclosure:
+        if self._measure is None:
+            self._measure = measure_self_disclosure(self._analysis)
+        return self._measure
+
+
 def _find(
-    compiled: CompiledCriterion, analysis: Analysis, hits: Mapping[int, list[PatternMatch]]
+    compiled: CompiledCriterion,
+    analysis: Analysis,
+    hits: Mapping[int, list[PatternMatch]],
+    disclosure: _Disclosure,
 ) -> list[PatternMatch]:
     criterion = compiled.criterion
     if criterion.detector is not None:
-        return _detect(criterion, analysis)
+        return _detect(criterion, disclosure.get())
     matches: list[PatternMatch] = []
     for pattern in compiled.patterns:
         for match in hits.get(id(pattern), ()):
@@ -218,9 +253,8 @@ def _negated(match: PatternMatch, analysis: Analysis) -> bool:
     return False
 
 
-def _detect(criterion: Criterion, analysis: Analysis) -> list[PatternMatch]:
+def _detect(criterion: Criterion, measure: SelfDisclosure) -> list[PatternMatch]:
     assert criterion.detector is not None
-    measure = measure_self_disclosure(analysis)
     span = measure.takes_over if criterion.detector.when == "takes_over" else measure.brief_and_returns
     if span is None:
         return []
