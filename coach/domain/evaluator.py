@@ -23,7 +23,7 @@ from coach.domain.lexicon import COMMON_WORDS
 from coach.domain.patterns import Pattern, PatternMatch, PatternSyntaxError, compile_pattern
 from coach.domain.rubric import Criterion, Nearby, Negation, Polarity, Rubric, Scope, Verdict
 from coach.domain.selfdisclosure import SelfDisclosure, measure_self_disclosure
-from coach.domain.text import Analysis, analyse, damerau_levenshtein_at_most_one, stem
+from coach.domain.text import Analysis, WordForms, analyse, damerau_levenshtein_at_most_one, stem
 
 NEGATION_WINDOW = 8
 """How many terms before a match a negator may stand and still govern it."""
@@ -44,10 +44,15 @@ class CompiledCriterion:
     patterns: tuple[Pattern, ...]
     unless_patterns: tuple[Pattern, ...]
     requires_patterns: tuple[Pattern, ...] = ()
+    id: str = field(init=False)
+    """The criterion's id, kept as a field: evaluation reads it for every criterion."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", self.criterion.id)
 
     @property
-    def id(self) -> str:
-        return self.criterion.id
+    def context_patterns(self) -> tuple[Pattern, ...]:
+        return self.unless_patterns + self.requires_patterns
 
 
 def compile_criteria(
@@ -82,13 +87,10 @@ class _Vocabulary:
     words: set[str] = field(default_factory=set)
     _by_deletion: dict[str, set[str]] = field(default_factory=dict)
     _stems: set[str] = field(default_factory=set)
-    _answers: dict[str, str | None] = field(default_factory=dict)
-    """Corrections already worked out; replies repeat words, and the vocabulary only grows at load."""
 
     def add(self, word: str) -> None:
         if word in self.words:
             return
-        self._answers.clear()
         self.words.add(word)
         self._stems.add(stem(word))
         if len(word) >= 5:
@@ -96,14 +98,7 @@ class _Vocabulary:
                 self._by_deletion.setdefault(variant, set()).add(word)
 
     def correct(self, word: str) -> str | None:
-        if word in self._answers:
-            return self._answers[word]
-        answer = self._correct(word)
-        if len(self._answers) < 100_000:
-            self._answers[word] = answer
-        return answer
-
-    def _correct(self, word: str) -> str | None:
+        """The one known word ``word`` is a small typo of, if any (answers are remembered by WordForms)."""
         if word in self.words or stem(word) in self._stems or word in COMMON_WORDS:
             return None
         candidates: set[str] = set()
@@ -131,16 +126,25 @@ class Evaluator:
         self.criteria: tuple[CompiledCriterion, ...] = tuple(criteria)
         self.criterion_index: dict[str, CompiledCriterion] = {c.id: c for c in criteria}
         self._vocabulary = _Vocabulary()
+        self._words = WordForms(self._vocabulary.correct)
         self._learn(criteria)
-        self._patterns: tuple[Pattern, ...] = tuple(p for c in criteria for p in c.patterns)
-        self._owners: tuple[str, ...] = tuple(c.id for c in criteria for _ in c.patterns)
+        # Criterion patterns first, in rubric order (a criterion's matches are kept in its
+        # pattern order), then the unless/requires patterns, which belong to no criterion.
+        self._patterns: tuple[Pattern, ...] = tuple(p for c in criteria for p in c.patterns) + tuple(
+            p for c in criteria for p in c.context_patterns
+        )
+        self._owners: tuple[int, ...] = tuple(
+            rank for rank, c in enumerate(criteria) for _ in c.patterns
+        ) + tuple(-1 for c in criteria for _ in c.context_patterns)
         self._automaton = PatternAutomaton(self._patterns)
+        self._detectors = tuple(rank for rank, c in enumerate(criteria) if c.criterion.detector is not None)
 
     def _learn(self, criteria: Iterable[CompiledCriterion]) -> None:
         for compiled in criteria:
             for pattern in compiled.patterns + compiled.unless_patterns + compiled.requires_patterns:
                 for word in pattern.vocabulary():
                     self._vocabulary.add(word)
+        self._words.forget()
 
     def compile_extra(self, dimension: str, criteria: Iterable[Criterion]) -> tuple[CompiledCriterion, ...]:
         """Compile node-specific criteria with the word classes of their dimension's rubric."""
@@ -149,7 +153,7 @@ class Evaluator:
         return compiled
 
     def analyse(self, text: str) -> Analysis:
-        return analyse(text, self._vocabulary.correct)
+        return analyse(text, self._words)
 
     def evaluate(
         self,
@@ -158,37 +162,60 @@ class Evaluator:
         dimensions: Sequence[str] | None = None,
     ) -> Evaluation:
         analysis = self.analyse(text)
-        names = list(dimensions) if dimensions is not None else list(self.rubrics)
-        criteria = [c for c in (*self.criteria, *extra) if c.dimension in names]
+        order = tuple(dimensions) if dimensions is not None else tuple(self.rubrics)
+        names = frozenset(order)
+        # A criterion is known by its rank: rubric criteria first, then the node's own.
+        criteria = self.criteria + tuple(extra)
         hits: dict[int, list[PatternMatch]] = {}
-        touched: set[str] = set()
-        for index in self._automaton.matching(analysis):
+        """Matches per pattern, for unless/requires."""
+        by_rank: dict[int, list[list[PatternMatch]]] = {}
+        """Matches per criterion, in its pattern order."""
+        for index in sorted(self._automaton.matching(analysis)):
             pattern = self._patterns[index]
             # The automaton over-approximates; the pattern's own regex confirms and gives spans.
-            matches = list(pattern.scan(analysis))
+            matches = pattern.scan(analysis)
             if matches:
                 hits[id(pattern)] = matches
-                touched.add(self._owners[index])
-        for compiled in extra:
+                rank = self._owners[index]
+                if rank >= 0:
+                    by_rank.setdefault(rank, []).append(matches)
+        detectors = list(self._detectors)
+        for rank, compiled in enumerate(extra, start=len(self.criteria)):
             # Node-specific criteria are few and compiled per scenario: they are not in the automaton.
             for pattern in compiled.patterns:
-                matches = list(pattern.find(analysis))
-                if matches:
+                if matches := pattern.find(analysis):
+                    by_rank.setdefault(rank, []).append(matches)
+            for pattern in compiled.context_patterns:
+                if matches := pattern.find(analysis):
                     hits[id(pattern)] = matches
-                    touched.add(compiled.id)
+            if compiled.criterion.detector is not None:
+                detectors.append(rank)
         disclosure = _Disclosure(analysis)
-        found = {
-            c.id: _find(c, analysis, hits, disclosure)
-            for c in criteria
-            if c.id in touched or c.criterion.detector is not None
-        }
-        kept: dict[str, list[PatternMatch]] = {}
-        for compiled in criteria:
+        found: dict[str, list[PatternMatch]] = {}
+        for rank in sorted({*by_rank, *detectors}):
+            compiled = criteria[rank]
+            if compiled.dimension not in names:
+                continue
+            if compiled.criterion.detector is not None:
+                found[compiled.id] = _detect(compiled.criterion, disclosure.get())
+            else:
+                found[compiled.id] = _screen(compiled.criterion, by_rank[rank], analysis)
+        kept: list[tuple[CompiledCriterion, list[PatternMatch]]] = []
+        for rank in sorted({*by_rank, *detectors}):
+            compiled = criteria[rank]
             matches = found.get(compiled.id, [])
+            if not matches:
+                continue
             criterion = compiled.criterion
-            if matches and criterion.unless is not None:
+            if criterion.unless is not None:
                 matches = _keep_by_context(
-                    matches, criterion.unless, compiled.unless_patterns, analysis, found, keep_when_near=False
+                    matches,
+                    criterion.unless,
+                    compiled.unless_patterns,
+                    analysis,
+                    hits,
+                    found,
+                    keep_when_near=False,
                 )
             if matches and criterion.requires is not None:
                 matches = _keep_by_context(
@@ -196,12 +223,13 @@ class Evaluator:
                     criterion.requires,
                     compiled.requires_patterns,
                     analysis,
+                    hits,
                     found,
                     keep_when_near=True,
                 )
             if matches:
-                kept[compiled.id] = matches
-        return _verdicts(names, criteria, kept, analysis)
+                kept.append((compiled, matches))
+        return _verdicts(order, kept, analysis)
 
 
 class _Disclosure:
@@ -217,23 +245,19 @@ class _Disclosure:
         return self._measure
 
 
-def _find(
-    compiled: CompiledCriterion,
-    analysis: Analysis,
-    hits: Mapping[int, list[PatternMatch]],
-    disclosure: _Disclosure,
+def _screen(
+    criterion: Criterion, per_pattern: list[list[PatternMatch]], analysis: Analysis
 ) -> list[PatternMatch]:
-    criterion = compiled.criterion
-    if criterion.detector is not None:
-        return _detect(criterion, disclosure.get())
+    """Apply the criterion's negation rule and drop matches overlapping an earlier one."""
     matches: list[PatternMatch] = []
-    for pattern in compiled.patterns:
-        for match in hits.get(id(pattern), ()):
-            negated = _negated(match, analysis)
-            if criterion.negation is Negation.FORBID and negated:
-                continue
-            if criterion.negation is Negation.REQUIRE and not negated:
-                continue
+    for pattern_matches in per_pattern:
+        for match in pattern_matches:
+            if criterion.negation is not Negation.ANY:
+                negated = _negated(match, analysis)
+                if criterion.negation is Negation.FORBID and negated:
+                    continue
+                if criterion.negation is Negation.REQUIRE and not negated:
+                    continue
             if not any(_overlaps(match, other) for other in matches):
                 matches.append(match)
     return matches
@@ -248,7 +272,7 @@ def _negated(match: PatternMatch, analysis: Analysis) -> bool:
         term = terms[index]
         if term.clause != clause and index < match.first:
             continue
-        if term.negator and index not in match.literal:
+        if term.negator and not (index >= match.first and match.written(term)):
             return True
     return False
 
@@ -259,7 +283,7 @@ def _detect(criterion: Criterion, measure: SelfDisclosure) -> list[PatternMatch]
     if span is None:
         return []
     first, last = span
-    return [PatternMatch(first=first, last=last, literal=frozenset())]
+    return [PatternMatch(first, last, None)]
 
 
 def _overlaps(a: PatternMatch, b: PatternMatch) -> bool:
@@ -284,6 +308,7 @@ def _keep_by_context(
     nearby: Nearby,
     patterns: tuple[Pattern, ...],
     analysis: Analysis,
+    hits: Mapping[int, list[PatternMatch]],
     found: Mapping[str, list[PatternMatch]],
     *,
     keep_when_near: bool,
@@ -291,7 +316,7 @@ def _keep_by_context(
     """``unless`` (keep_when_near=False) drops matches near the context; ``requires`` keeps only those."""
     context: list[PatternMatch] = []
     for pattern in patterns:
-        context.extend(pattern.find(analysis))
+        context.extend(hits.get(id(pattern), ()))
     for other in nearby.criteria:
         context.extend(found.get(other, ()))
     return [m for m in matches if any(_near(m, c, nearby.scope, analysis) for c in context) == keep_when_near]
@@ -299,8 +324,7 @@ def _keep_by_context(
 
 def _verdicts(
     names: Sequence[str],
-    criteria: Sequence[CompiledCriterion],
-    kept: Mapping[str, list[PatternMatch]],
+    kept: Sequence[tuple[CompiledCriterion, list[PatternMatch]]],
     analysis: Analysis,
 ) -> Evaluation:
     terms = analysis.terms
@@ -310,10 +334,7 @@ def _verdicts(
     concerns: dict[str, float] = dict.fromkeys(names, 0.0)
     strength_count: dict[str, int] = dict.fromkeys(names, 0)
     critical: list[str] = []
-    for compiled in criteria:
-        matches = kept.get(compiled.id)
-        if not matches:
-            continue
+    for compiled, matches in kept:
         criterion = compiled.criterion
         if criterion.polarity is Polarity.STRENGTH:
             strengths[compiled.dimension] += criterion.weight

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from coach.domain.text import Analysis, Term, analyse, stem
 
@@ -86,14 +87,22 @@ class ClauseEnd:
 Node = Word | AnyWord | Gap | Choice | NotFollowedBy | Anchor | ClauseEnd
 
 
-@dataclass(frozen=True, slots=True)
-class PatternMatch:
+class PatternMatch(NamedTuple):
+    """Where a pattern matched; a named tuple because evaluation builds many of them."""
+
     first: int
     """Index of the first term matched."""
     last: int
     """Index of the last term matched (inclusive)."""
-    literal: frozenset[int]
-    """Indices of terms matched by words written in the pattern (not by gaps or wildcards)."""
+    pattern: Pattern | None
+    """The pattern that matched, or None for a span a detector found."""
+
+    def written(self, term: Term) -> bool:
+        """True when ``term`` was matched by a word written in the pattern (not a gap or wildcard)."""
+        pattern = self.pattern
+        return pattern is not None and (
+            term.stem in pattern.literal_stems or term.norm in pattern.literal_forms
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,42 +131,43 @@ class Pattern:
         """Every literal word form the pattern names, for typo correction."""
         yield from _vocabulary(self.nodes)
 
-    def find(self, analysis: Analysis) -> Iterator[PatternMatch]:
-        """Yield matches left to right, not overlapping, never across a sentence boundary."""
+    def find(self, analysis: Analysis) -> list[PatternMatch]:
+        """Matches left to right, not overlapping, never across a sentence boundary."""
         for need in self.requires:
             if need.stems.isdisjoint(analysis.by_stem) and need.forms.isdisjoint(analysis.by_norm):
-                return
-        yield from self.scan(analysis)
+                return []
+        return self.scan(analysis)
 
-    def scan(self, analysis: Analysis) -> Iterator[PatternMatch]:
-        """:meth:`find` for a caller that has already checked the mandatory words."""
+    def scan(self, analysis: Analysis) -> list[PatternMatch]:
+        """:meth:`find` for a caller that already knows the mandatory words are present."""
         terms = analysis.terms
         offsets = analysis.token_starts
+        positions: Iterable[int]
         if self.starts is None:
-            positions: Iterator[int] | range = range(len(terms))
+            positions = range(len(terms))
         else:
-            found: list[int] = []
-            for key in self.starts.stems.intersection(analysis.by_stem):
-                found.extend(analysis.by_stem[key])
-            for key in self.starts.forms.intersection(analysis.by_norm):
-                found.extend(analysis.by_norm[key])
-            positions = iter(sorted(set(found)))
+            by_stem, by_norm = analysis.by_stem, analysis.by_norm
+            found = [i for key in self.starts.stems if key in by_stem for i in by_stem[key]]
+            found += [i for key in self.starts.forms if key in by_norm for i in by_norm[key]]
+            positions = sorted(set(found)) if len(found) > 1 else found
+        matches: list[PatternMatch] = []
         after = 0
+        encoded = analysis.encoded
+        match = self.regex.match
         for first in positions:
             if first < after or (self.anchored and not terms[first].clause_start):
                 continue
             # Matching only where a match can begin keeps the C regex from scanning every character.
-            hit = self.regex.match(analysis.encoded, offsets[first])
-            if hit is None or hit.end() == hit.start():
+            hit = match(encoded, offsets[first])
+            if hit is None:
                 continue
-            last = bisect_right(offsets, hit.end() - 1) - 1
-            literal = frozenset(
-                i
-                for i in range(first, last + 1)
-                if terms[i].stem in self.literal_stems or terms[i].norm in self.literal_forms
-            )
-            yield PatternMatch(first=first, last=last, literal=literal)
+            end = hit.end()
+            if end == offsets[first]:
+                continue
+            last = bisect_right(offsets, end - 1) - 1
+            matches.append(PatternMatch(first, last, self))
             after = last + 1
+        return matches
 
 
 # One term of the encoded text (see coach.domain.text.encode): "[^]stem/norm ".

@@ -84,18 +84,25 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
     self_sentences: list[int] = []
     experience_sentences: list[int] = []
     self_words = 0
-    for index, (first, last) in enumerate(analysis.sentence_spans):
-        words = [t.norm for t in terms[first:last]]
-        mine = sum(w in FIRST_PERSON for w in words)
-        theirs = sum(w in SECOND_PERSON for w in words)
-        lived = (
-            bool({t.stem for t in terms[first:last]} & EXPERIENCE)
-            or bool({t.norm for t in terms[first:last]} & EXPERIENCE_FORMS)
-            or _used_to(terms[first:last])
-        )
+    spans = analysis.sentence_spans
+    for index, (first, last) in enumerate(spans):
+        mine = theirs = 0
+        lived = False
+        for position in range(first, last):
+            term = terms[position]
+            norm = term.norm
+            if norm in FIRST_PERSON:
+                mine += 1
+            elif norm in SECOND_PERSON:
+                theirs += 1
+            if term.stem in EXPERIENCE or norm in EXPERIENCE_FORMS:
+                lived = True
+        if not mine:
+            continue
+        lived = lived or _used_to(terms[first:last])
         # The trainee's story: about "I" only, or mostly about "I" and about what they lived
         # through ("I was exactly like you"); "I'm glad you told me" is about the client.
-        if mine and (not theirs or (mine > theirs and lived)):
+        if not theirs or (mine > theirs and lived):
             self_sentences.append(index)
             self_words += last - first
             if lived:
@@ -108,7 +115,7 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
         and last_sentence not in self_sentences
         and (
             last_sentence in analysis.question_sentences
-            or {t.norm for t in terms[analysis.sentence_spans[last_sentence][0] :]} & SECOND_PERSON
+            or any(t.norm in SECOND_PERSON for t in terms[spans[last_sentence][0] :])
         )
     )
     takes_over: tuple[int, int] | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -228,9 +228,9 @@ class Analysis:
     sentence_spans: tuple[tuple[int, int], ...]
     """Term index ranges [start, end) per sentence."""
     question_sentences: frozenset[int]
-    by_stem: Mapping[str, tuple[int, ...]]
+    by_stem: Mapping[str, Sequence[int]]
     """Term indices per stem, so a pattern visits only the places it could start."""
-    by_norm: Mapping[str, tuple[int, ...]]
+    by_norm: Mapping[str, Sequence[int]]
     encoded: str
     """The terms as one string for the pattern regexes: "[^]stem/norm " per term, "| " between
     sentences; "^" marks a clause start."""
@@ -272,11 +272,18 @@ def clean(text: str) -> str:
     Offsets must stay valid for the original string, so every replacement is one character
     for one character; NFKC is applied per character and only when it keeps the length.
     """
-    out: list[str] = []
-    for ch in text:
-        norm = unicodedata.normalize("NFKC", ch)
-        out.append(norm if len(norm) == 1 else ch)
-    return "".join(out).translate(_APOSTROPHES)
+    if text.isascii():
+        # NFKC leaves ASCII alone; most replies need only the backtick straightened.
+        return text.translate(_APOSTROPHES)
+    return _NON_ASCII.sub(_nfkc_one, text).translate(_APOSTROPHES)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _nfkc_one(match: re.Match[str]) -> str:
+    norm = unicodedata.normalize("NFKC", match.group())
+    return norm if len(norm) == 1 else match.group()
 
 
 # "ur" is "you are" before these (or any -ing word): "ur being selfish", "ur right".
@@ -315,12 +322,63 @@ def _expand(word: str, next_word: str = "") -> tuple[str, ...]:
     return (lower,)
 
 
-def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> Analysis:
+_Form = tuple[str, str, bool, bool]
+"""One normalised term of a typed word: (norm, stem, is a filler, is a negator)."""
+
+
+class WordForms:
+    """What each typed word becomes — expanded, typo-corrected and stemmed — remembered per word.
+
+    Replies repeat words endlessly, so this work happens once per distinct word rather than
+    once per occurrence. ``correct`` maps an unknown word to a known vocabulary word (typo
+    tolerance); it is given by the compiled rubric set, which knows its vocabulary.
+    """
+
+    LIMIT = 200_000
+    """Remembered words before starting afresh, so hostile input cannot grow memory forever."""
+
+    def __init__(self, correct: Callable[[str], str | None] | None = None) -> None:
+        self._correct = correct
+        self._known: dict[str, tuple[str, tuple[_Form, ...]]] = {}
+
+    def forget(self) -> None:
+        """Drop what was worked out, after the vocabulary behind ``correct`` changed."""
+        self._known = {}
+
+    def of(self, lower: str, next_word: str) -> tuple[str, tuple[_Form, ...]]:
+        """The first expanded word (before typo correction) and the terms of ``lower``."""
+        known = self._known
+        entry = known.get(lower)
+        if entry is not None:
+            return entry
+        words = _expand(lower, next_word)
+        forms: list[_Form] = []
+        for word in words:
+            norm, word_stem = word, stem(word)
+            if self._correct is not None and len(norm) >= 5:
+                fixed = self._correct(norm)
+                if fixed is not None:
+                    norm, word_stem = fixed, stem(fixed)
+            forms.append((norm, word_stem, norm in _FILLERS, norm in NEGATORS))
+        entry = (words[0], tuple(forms))
+        # "ur" depends on the next word ("ur right" vs "ur call"), so it is never remembered.
+        if lower != "ur":
+            if len(known) >= self.LIMIT:
+                self._known = known = {}
+            known[lower] = entry
+        return entry
+
+
+_PLAIN = WordForms()
+
+
+def analyse(text: str, words: WordForms | None = None) -> Analysis:
     """Split ``text`` into terms with spans, sentences and clauses.
 
-    ``correct`` maps an unknown word to a known vocabulary word (typo tolerance); it is given
-    by the compiled rubric set, which knows its vocabulary.
+    ``words`` says what each typed word becomes; the evaluator passes one that corrects typos
+    against its rubric vocabulary.
     """
+    forms_of = (words or _PLAIN).of
     cleaned = clean(text)
     terms: list[Term] = []
     sentence = 0
@@ -330,21 +388,25 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
     questions: set[int] = set()
     at_clause_start = True
     pending_break = False
+    by_stem: dict[str, list[int]] = {}
+    by_norm: dict[str, list[int]] = {}
+    pieces: list[str] = []
+    token_starts: list[int] = []
+    length = 0
+    encoded_sentence = 0
+    negators = False
 
-    raw: list[tuple[str, int, int]] = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(cleaned)]
+    raw: list[tuple[str, int, int]] = [(m[0], m.start(), m.end()) for m in _TOKEN.finditer(cleaned)]
+    count = len(raw)
     for index, (tok, start, end) in enumerate(raw):
         if not (tok[0].isalnum() or tok in _SYMBOL_WORDS):
-            if (
-                tok == "."
-                and terms
-                and raw[index - 1][2] == start
-                and raw[index - 1][0].lower() in _ABBREVIATIONS
-            ):
-                continue
-            if tok == "." and _is_ellipsis(raw, index):
-                # "saving the pills... well" pauses; it does not end the sentence.
-                pending_break = True
-                continue
+            if tok == ".":
+                if terms and raw[index - 1][2] == start and raw[index - 1][0].lower() in _ABBREVIATIONS:
+                    continue
+                if _is_ellipsis(raw, index):
+                    # "saving the pills... well" pauses; it does not end the sentence.
+                    pending_break = True
+                    continue
             if tok in _SENTENCE_END:
                 if tok == "?":
                     questions.add(sentence)
@@ -361,73 +423,57 @@ def analyse(text: str, correct: Callable[[str], str | None] | None = None) -> An
             clause += 1
             at_clause_start = True
             pending_break = False
-        next_word = raw[index + 1][0].lower() if index + 1 < len(raw) else ""
-        words = _expand(tok, next_word)
-        lower0 = words[0]
+        next_word = raw[index + 1][0].lower() if index + 1 < count else ""
+        first_word, forms = forms_of(tok.lower(), next_word)
         if (
             terms
             and terms[-1].sentence == sentence
             and (
-                lower0 in _CLAUSE_OPENERS
-                or (lower0 in _SUBJECT_OPENERS and _expand(next_word)[0] in _SUBJECTS)
+                first_word in _CLAUSE_OPENERS
+                or (first_word in _SUBJECT_OPENERS and _expand(next_word)[0] in _SUBJECTS)
             )
         ):
             clause += 1
             at_clause_start = True
-        for word in words:
-            norm = word
-            word_stem = stem(norm)
-            if correct is not None and len(norm) >= 5:
-                fixed = correct(norm)
-                if fixed is not None:
-                    norm, word_stem = fixed, stem(fixed)
+        if sentence != encoded_sentence:
+            pieces.append("| ")
+            length += 2
+            encoded_sentence = sentence
+        for norm, word_stem, filler, negator in forms:
             # Fillers ("okay", "so", "well") and the first content word all start the clause,
             # so "^ okay fine" and "^ go" both anchor in "Okay, so go".
             is_start = at_clause_start
-            if norm not in _FILLERS:
+            if not filler:
                 at_clause_start = False
-            terms.append(
-                Term(
-                    norm=norm,
-                    stem=word_stem,
-                    start=start,
-                    end=end,
-                    sentence=sentence,
-                    clause=clause,
-                    clause_start=is_start,
-                    negator=norm in NEGATORS,
-                )
-            )
+            position = len(terms)
+            terms.append(Term(norm, word_stem, start, end, sentence, clause, is_start, negator))
+            negators = negators or negator
+            if word_stem in by_stem:
+                by_stem[word_stem].append(position)
+            else:
+                by_stem[word_stem] = [position]
+            if norm in by_norm:
+                by_norm[norm].append(position)
+            else:
+                by_norm[norm] = [position]
+            piece = f"^{word_stem}/{norm} " if is_start else f"{word_stem}/{norm} "
+            token_starts.append(length)
+            pieces.append(piece)
+            length += len(piece)
     if len(terms) > sentence_first:
         sentence_spans.append((sentence_first, len(terms)))
-    _mark_idioms(terms)
-    _mark_negator_phrases(terms)
-    by_stem: dict[str, list[int]] = {}
-    by_norm: dict[str, list[int]] = {}
-    for index, term in enumerate(terms):
-        by_stem.setdefault(term.stem, []).append(index)
-        by_norm.setdefault(term.norm, []).append(index)
-    pieces: list[str] = []
-    token_starts: list[int] = []
-    length = 0
-    previous_sentence = 0
-    for term in terms:
-        if term.sentence != previous_sentence:
-            pieces.append("| ")
-            length += 2
-            previous_sentence = term.sentence
-        piece = f"{'^' if term.clause_start else ''}{term.stem}/{term.norm} "
-        token_starts.append(length)
-        pieces.append(piece)
-        length += len(piece)
+    if negators:
+        _mark_idioms(terms)
+    if "no" in by_norm:
+        _mark_negator_phrases(terms)
     return Analysis(
         text=text,
         terms=tuple(terms),
         sentence_count=len(sentence_spans),
         sentence_spans=tuple(sentence_spans),
         question_sentences=frozenset(questions),
-        by_stem={k: tuple(v) for k, v in by_stem.items()},
-        by_norm={k: tuple(v) for k, v in by_norm.items()},
+        by_stem=by_stem,
+        by_norm=by_norm,
         encoded="".join(pieces),
         token_starts=tuple(token_starts),
     )
