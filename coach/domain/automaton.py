@@ -146,8 +146,9 @@ class PatternAutomaton:
 
     # -- matching -------------------------------------------------------------------------
 
-    def matching(self, analysis: Analysis) -> set[int]:
-        """Indices of the patterns that may match ``analysis`` (never one too few)."""
+    def matching(self, analysis: Analysis) -> dict[int, list[int]]:
+        """The patterns that may match ``analysis`` (never one too few), by index, each with
+        the indices of the terms where such a match may end."""
         cache = self._cache
         if len(cache.states) > MAX_STATES:
             with self._lock:
@@ -155,10 +156,10 @@ class PatternAutomaton:
                     self._cache = _Cache()
                 cache = self._cache
         symbols, steps = cache.symbols, cache.steps
-        found: set[int] = set()
+        found: dict[int, list[int]] = {}
         state = 0
         sentence = 0
-        for term in analysis.terms:
+        for position, term in enumerate(analysis.terms):
             if term.sentence != sentence:
                 # A match never crosses a sentence boundary.
                 state, sentence = 0, term.sentence
@@ -169,8 +170,11 @@ class PatternAutomaton:
             if step is None:
                 step = self._step(cache, state, symbol)
             state, accepted = step
-            if accepted:
-                found.update(accepted)
+            for pattern in accepted:
+                if pattern in found:
+                    found[pattern].append(position)
+                else:
+                    found[pattern] = [position]
         return found
 
     def _symbol(self, cache: _Cache, stem: str, norm: str, clause_start: bool) -> int:

@@ -170,10 +170,11 @@ class Evaluator:
         """Matches per pattern, for unless/requires."""
         by_rank: dict[int, list[list[PatternMatch]]] = {}
         """Matches per criterion, in its pattern order."""
-        for index in sorted(self._automaton.matching(analysis)):
+        reported = self._automaton.matching(analysis)
+        for index in sorted(reported):
             pattern = self._patterns[index]
             # The automaton over-approximates; the pattern's own regex confirms and gives spans.
-            matches = pattern.scan(analysis)
+            matches = pattern.scan(analysis, reported[index])
             if matches:
                 hits[id(pattern)] = matches
                 rank = self._owners[index]
@@ -266,13 +267,15 @@ def _screen(
 def _negated(match: PatternMatch, analysis: Analysis) -> bool:
     """A negator in the match's clause, before it or inside it but not written in the pattern."""
     terms = analysis.terms
-    clause = terms[match.first].clause
-    start = max(0, match.first - NEGATION_WINDOW)
-    for index in range(start, match.last + 1):
-        term = terms[index]
-        if term.clause != clause and index < match.first:
-            continue
-        if term.negator and not (index >= match.first and match.written(term)):
+    first, last = match.first, match.last
+    clause = terms[first].clause
+    for index in analysis.negators:
+        if index > last:
+            break
+        if index < first:
+            if index >= first - NEGATION_WINDOW and terms[index].clause == clause:
+                return True
+        elif not match.written(terms[index]):
             return True
     return False
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -126,6 +126,8 @@ class Pattern:
     """The pattern compiled over the encoded text: the C regex engine does the matching."""
     literal_stems: frozenset[str]
     literal_forms: frozenset[str]
+    longest: int
+    """The most terms a match can span."""
 
     def vocabulary(self) -> Iterator[str]:
         """Every literal word form the pattern names, for typo correction."""
@@ -138,17 +140,33 @@ class Pattern:
                 return []
         return self.scan(analysis)
 
-    def scan(self, analysis: Analysis) -> list[PatternMatch]:
-        """:meth:`find` for a caller that already knows the mandatory words are present."""
+    def scan(self, analysis: Analysis, ends: Sequence[int] | None = None) -> list[PatternMatch]:
+        """:meth:`find` for a caller that already knows the mandatory words are present.
+
+        ``ends``, when known, are the term indices (ascending) where a match can end: only
+        starts close enough before one of them are tried.
+        """
         terms = analysis.terms
         offsets = analysis.token_starts
         positions: Iterable[int]
-        if self.starts is None:
+        starts = self.starts
+        if ends is not None:
+            reach = self.longest
+            if len(ends) == 1:
+                window: Iterable[int] = range(max(0, ends[0] - reach + 1), ends[0] + 1)
+            else:
+                window = sorted({i for end in ends for i in range(max(0, end - reach + 1), end + 1)})
+            if starts is None:
+                positions = window
+            else:
+                stems, forms = starts.stems, starts.forms
+                positions = [i for i in window if terms[i].stem in stems or terms[i].norm in forms]
+        elif starts is None:
             positions = range(len(terms))
         else:
             by_stem, by_norm = analysis.by_stem, analysis.by_norm
-            found = [i for key in self.starts.stems if key in by_stem for i in by_stem[key]]
-            found += [i for key in self.starts.forms if key in by_norm for i in by_norm[key]]
+            found = [i for key in starts.stems if key in by_stem for i in by_stem[key]]
+            found += [i for key in starts.forms if key in by_norm for i in by_norm[key]]
             positions = sorted(set(found)) if len(found) > 1 else found
         matches: list[PatternMatch] = []
         after = 0
@@ -381,7 +399,20 @@ def compile_pattern(source: str, classes: Mapping[str, frozenset[str]] | None = 
         regex=re.compile(_regex(expanded)),
         literal_stems=frozenset(s for w in words if not w.exact for s in w.stems),
         literal_forms=frozenset(f for w in words if w.exact for f in w.forms),
+        longest=_longest(expanded),
     )
+
+
+def _longest(nodes: tuple[Node, ...]) -> int:
+    total = 0
+    for node in nodes:
+        if isinstance(node, Word | AnyWord):
+            total += 1
+        elif isinstance(node, Gap):
+            total += node.most
+        elif isinstance(node, Choice):
+            total += max(_longest(option) for option in node.options)
+    return total
 
 
 def _merge_choices(nodes: tuple[Node, ...]) -> tuple[Node, ...]:

@@ -87,7 +87,7 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
     spans = analysis.sentence_spans
     for index, (first, last) in enumerate(spans):
         mine = theirs = 0
-        lived = False
+        lived = used = False
         for position in range(first, last):
             term = terms[position]
             norm = term.norm
@@ -95,11 +95,13 @@ def measure_self_disclosure(analysis: Analysis) -> SelfDisclosure:
                 mine += 1
             elif norm in SECOND_PERSON:
                 theirs += 1
+            elif norm == "used":
+                used = True
             if term.stem in EXPERIENCE or norm in EXPERIENCE_FORMS:
                 lived = True
         if not mine:
             continue
-        lived = lived or _used_to(terms[first:last])
+        lived = lived or (used and _used_to(terms[first:last]))
         # The trainee's story: about "I" only, or mostly about "I" and about what they lived
         # through ("I was exactly like you"); "I'm glad you told me" is about the client.
         if not theirs or (mine > theirs and lived):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -228,14 +228,35 @@ class Analysis:
     sentence_spans: tuple[tuple[int, int], ...]
     """Term index ranges [start, end) per sentence."""
     question_sentences: frozenset[int]
-    by_stem: Mapping[str, Sequence[int]]
-    """Term indices per stem, so a pattern visits only the places it could start."""
-    by_norm: Mapping[str, Sequence[int]]
     encoded: str
     """The terms as one string for the pattern regexes: "[^]stem/norm " per term, "| " between
     sentences; "^" marks a clause start."""
     token_starts: tuple[int, ...]
     """Where each term begins in ``encoded``."""
+    negators: tuple[int, ...] = ()
+    """Indices of the terms that really negate (see :attr:`Term.negator`)."""
+    _lookup: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False, compare=False)
+    """by_stem and by_norm, built on first use: evaluation with the automaton rarely needs them."""
+
+    @property
+    def by_stem(self) -> Mapping[str, Sequence[int]]:
+        """Term indices per stem, so a pattern visits only the places it could start."""
+        return self._lookups()["stem"]
+
+    @property
+    def by_norm(self) -> Mapping[str, Sequence[int]]:
+        """Term indices per word form."""
+        return self._lookups()["norm"]
+
+    def _lookups(self) -> dict[str, dict[str, list[int]]]:
+        if not self._lookup:
+            by_stem: dict[str, list[int]] = {}
+            by_norm: dict[str, list[int]] = {}
+            for index, term in enumerate(self.terms):
+                by_stem.setdefault(term.stem, []).append(index)
+                by_norm.setdefault(term.norm, []).append(index)
+            self._lookup.update(stem=by_stem, norm=by_norm)
+        return self._lookup
 
 
 _FILLERS = frozenset(
@@ -322,8 +343,15 @@ def _expand(word: str, next_word: str = "") -> tuple[str, ...]:
     return (lower,)
 
 
-_Form = tuple[str, str, bool, bool]
-"""One normalised term of a typed word: (norm, stem, is a filler, is a negator)."""
+class _Form(NamedTuple):
+    """One normalised term of a typed word, with its piece of the encoded text ready-made."""
+
+    norm: str
+    stem: str
+    filler: bool
+    negator: bool
+    piece: str
+    """"stem/norm " for the encoded text; "^" goes in front at a clause start."""
 
 
 class WordForms:
@@ -339,33 +367,30 @@ class WordForms:
 
     def __init__(self, correct: Callable[[str], str | None] | None = None) -> None:
         self._correct = correct
-        self._known: dict[str, tuple[str, tuple[_Form, ...]]] = {}
+        self.known: dict[str, tuple[str, tuple[_Form, ...]]] = {}
+        """Typed word (as typed) -> what :meth:`of` says of it."""
 
     def forget(self) -> None:
         """Drop what was worked out, after the vocabulary behind ``correct`` changed."""
-        self._known = {}
+        self.known = {}
 
-    def of(self, lower: str, next_word: str) -> tuple[str, tuple[_Form, ...]]:
-        """The first expanded word (before typo correction) and the terms of ``lower``."""
-        known = self._known
-        entry = known.get(lower)
-        if entry is not None:
-            return entry
-        words = _expand(lower, next_word)
+    def of(self, word: str, next_word: str) -> tuple[str, tuple[_Form, ...]]:
+        """The first expanded word (before typo correction) and the terms of the typed ``word``."""
+        words = _expand(word, next_word.lower())
         forms: list[_Form] = []
-        for word in words:
-            norm, word_stem = word, stem(word)
+        for expanded in words:
+            norm, word_stem = expanded, stem(expanded)
             if self._correct is not None and len(norm) >= 5:
                 fixed = self._correct(norm)
                 if fixed is not None:
                     norm, word_stem = fixed, stem(fixed)
-            forms.append((norm, word_stem, norm in _FILLERS, norm in NEGATORS))
+            forms.append(_Form(norm, word_stem, norm in _FILLERS, norm in NEGATORS, f"{word_stem}/{norm} "))
         entry = (words[0], tuple(forms))
         # "ur" depends on the next word ("ur right" vs "ur call"), so it is never remembered.
-        if lower != "ur":
-            if len(known) >= self.LIMIT:
-                self._known = known = {}
-            known[lower] = entry
+        if word.lower() != "ur":
+            if len(self.known) >= self.LIMIT:
+                self.known = {}
+            self.known[word] = entry
         return entry
 
 
@@ -378,7 +403,8 @@ def analyse(text: str, words: WordForms | None = None) -> Analysis:
     ``words`` says what each typed word becomes; the evaluator passes one that corrects typos
     against its rubric vocabulary.
     """
-    forms_of = (words or _PLAIN).of
+    words = words or _PLAIN
+    known = words.known
     cleaned = clean(text)
     terms: list[Term] = []
     sentence = 0
@@ -388,49 +414,51 @@ def analyse(text: str, words: WordForms | None = None) -> Analysis:
     questions: set[int] = set()
     at_clause_start = True
     pending_break = False
-    by_stem: dict[str, list[int]] = {}
-    by_norm: dict[str, list[int]] = {}
     pieces: list[str] = []
     token_starts: list[int] = []
     length = 0
     encoded_sentence = 0
-    negators = False
+    negators = noes = False
+    term_sentence = -1
+    """The sentence of the last term, -1 before the first."""
 
     raw: list[tuple[str, int, int]] = [(m[0], m.start(), m.end()) for m in _TOKEN.finditer(cleaned)]
     count = len(raw)
     for index, (tok, start, end) in enumerate(raw):
-        if not (tok[0].isalnum() or tok in _SYMBOL_WORDS):
-            if tok == ".":
-                if terms and raw[index - 1][2] == start and raw[index - 1][0].lower() in _ABBREVIATIONS:
-                    continue
-                if _is_ellipsis(raw, index):
-                    # "saving the pills... well" pauses; it does not end the sentence.
+        entry = known.get(tok)
+        if entry is None:
+            if not (tok[0].isalnum() or tok in _SYMBOL_WORDS):
+                if tok == ".":
+                    if terms and raw[index - 1][2] == start and raw[index - 1][0].lower() in _ABBREVIATIONS:
+                        continue
+                    if _is_ellipsis(raw, index):
+                        # "saving the pills... well" pauses; it does not end the sentence.
+                        pending_break = True
+                        continue
+                if tok in _SENTENCE_END:
+                    if tok == "?":
+                        questions.add(sentence)
+                    if len(terms) > sentence_first:
+                        sentence_spans.append((sentence_first, len(terms)))
+                        sentence += 1
+                        sentence_first = len(terms)
+                    clause += 1
+                    at_clause_start = True
+                elif tok in _CLAUSE_BREAK:
                     pending_break = True
-                    continue
-            if tok in _SENTENCE_END:
-                if tok == "?":
-                    questions.add(sentence)
-                if len(terms) > sentence_first:
-                    sentence_spans.append((sentence_first, len(terms)))
-                    sentence += 1
-                    sentence_first = len(terms)
-                clause += 1
-                at_clause_start = True
-            elif tok in _CLAUSE_BREAK:
-                pending_break = True
-            continue
+                continue
+            entry = words.of(tok, raw[index + 1][0] if index + 1 < count else "")
         if pending_break:
             clause += 1
             at_clause_start = True
             pending_break = False
-        next_word = raw[index + 1][0].lower() if index + 1 < count else ""
-        first_word, forms = forms_of(tok.lower(), next_word)
-        if (
-            terms
-            and terms[-1].sentence == sentence
-            and (
-                first_word in _CLAUSE_OPENERS
-                or (first_word in _SUBJECT_OPENERS and _expand(next_word)[0] in _SUBJECTS)
+        first_word, forms = entry
+        if term_sentence == sentence and (
+            first_word in _CLAUSE_OPENERS
+            or (
+                first_word in _SUBJECT_OPENERS
+                and index + 1 < count
+                and _expand(raw[index + 1][0].lower())[0] in _SUBJECTS
             )
         ):
             clause += 1
@@ -439,24 +467,21 @@ def analyse(text: str, words: WordForms | None = None) -> Analysis:
             pieces.append("| ")
             length += 2
             encoded_sentence = sentence
-        for norm, word_stem, filler, negator in forms:
+        term_sentence = sentence
+        for form in forms:
             # Fillers ("okay", "so", "well") and the first content word all start the clause,
             # so "^ okay fine" and "^ go" both anchor in "Okay, so go".
+            norm, word_stem, filler, negator, piece = form
             is_start = at_clause_start
             if not filler:
                 at_clause_start = False
-            position = len(terms)
             terms.append(Term(norm, word_stem, start, end, sentence, clause, is_start, negator))
-            negators = negators or negator
-            if word_stem in by_stem:
-                by_stem[word_stem].append(position)
-            else:
-                by_stem[word_stem] = [position]
-            if norm in by_norm:
-                by_norm[norm].append(position)
-            else:
-                by_norm[norm] = [position]
-            piece = f"^{word_stem}/{norm} " if is_start else f"{word_stem}/{norm} "
+            if negator:
+                negators = True
+                if norm == "no":
+                    noes = True
+            if is_start:
+                piece = "^" + piece
             token_starts.append(length)
             pieces.append(piece)
             length += len(piece)
@@ -464,18 +489,18 @@ def analyse(text: str, words: WordForms | None = None) -> Analysis:
         sentence_spans.append((sentence_first, len(terms)))
     if negators:
         _mark_idioms(terms)
-    if "no" in by_norm:
+    if noes:
         _mark_negator_phrases(terms)
+    negating = tuple(i for i, term in enumerate(terms) if term.negator) if negators else ()
     return Analysis(
         text=text,
         terms=tuple(terms),
         sentence_count=len(sentence_spans),
         sentence_spans=tuple(sentence_spans),
         question_sentences=frozenset(questions),
-        by_stem=by_stem,
-        by_norm=by_norm,
         encoded="".join(pieces),
         token_starts=tuple(token_starts),
+        negators=negating,
     )
 
 
