@@ -19,16 +19,16 @@ from tests.conftest import BUNDLED_RUBRICS, ROOT
 DATA = ROOT / "tests" / "data"
 LABELLED = DATA / "labelled_replies.jsonl"
 
-MACRO_F1_FLOOR = {"autonomy": 0.99, "boundaries": 0.99}
-BOUNDARIES_VIOLATED_RECALL_FLOOR = 0.99
+MACRO_F1_FLOOR = {"autonomy": 0.993, "boundaries": 0.991}
+BOUNDARIES_VIOLATED_RECALL_FLOOR = 0.995
 TRAPS_WRONGLY_VIOLATED_CEILING = 0.03
-# Sets written by other authors from the standards alone. holdout and holdout2 guided later
-# rubric work by their categories of misses; holdout3 has never been looked at by anyone
-# tuning, so it is the honest estimate of how the evaluator does on replies it has not seen.
+# Sets written by other authors from the standards alone. holdout, holdout2 and holdout3
+# guided later rubric work (rounds two, three and four) by their categories of misses, so
+# none of them is an unseen-data estimate any more; a new sealed set plays that role.
 HOLDOUT_FLOORS = {
-    "holdout_replies.jsonl": {"autonomy": 0.96, "boundaries": 0.97},
-    "holdout2_replies.jsonl": {"autonomy": 0.97, "boundaries": 0.98},
-    "holdout3_replies.jsonl": {"autonomy": 0.85, "boundaries": 0.80},
+    "holdout_replies.jsonl": {"autonomy": 0.975, "boundaries": 0.991},
+    "holdout2_replies.jsonl": {"autonomy": 0.984, "boundaries": 0.988},
+    "holdout3_replies.jsonl": {"autonomy": 0.965, "boundaries": 0.981},
 }
 
 
