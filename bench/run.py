@@ -121,10 +121,40 @@ def bench_evaluator(quick: bool) -> dict[str, Any]:
         "criteria": len(evaluator.criteria),
         "patterns": sum(len(c.patterns) for c in evaluator.criteria),
         "by_length": by_length,
+        "unseen_replies": bench_unseen_replies(rubrics),
         "growth_with_length_ms": growth_length,
         "ms_per_1000_chars_at_100_and_8000": [round(per_char[0] * 1000, 4), round(per_char[-1] * 1000, 4)],
         "growth_with_criteria_ms": growth_criteria,
     }
+
+
+def bench_unseen_replies(rubrics: list[Rubric]) -> dict[str, Any]:
+    """Replies the evaluator has never seen, each evaluated once: the caches cannot help.
+
+    "cold" is a freshly started evaluator meeting the holdout replies; "warm" has first seen
+    the labelled set (other replies, other authors) and then meets the holdout replies for
+    the first time, as a service does after its first few hundred replies.
+    """
+    data = ROOT / "tests" / "data"
+
+    def texts(name: str) -> list[str]:
+        lines = (data / name).read_text(encoding="utf-8").splitlines()
+        return [json.loads(line)["text"] for line in lines if line.strip()]
+
+    unseen = [t for name in sorted(p.name for p in data.glob("holdout*_replies.jsonl")) for t in texts(name)]
+    figures: dict[str, Any] = {"replies": len(unseen), "mean_chars": round(statistics.mean(map(len, unseen)))}
+    for label in ("cold", "warm"):
+        evaluator = Evaluator(rubrics)
+        if label == "warm":
+            for text in texts("labelled_replies.jsonl"):
+                evaluator.evaluate(text)
+        samples = []
+        for text in unseen:
+            start = time.perf_counter()
+            evaluator.evaluate(text)
+            samples.append(time.perf_counter() - start)
+        figures[label] = percentiles(samples)
+    return figures
 
 
 # -- servers --------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from coach.domain.patterns import AnyWord, Choice, Gap, Node, Pattern, Word
+from coach.domain.lexicon import FUNCTION_WORDS
+from coach.domain.patterns import AnyWord, Choice, ClauseEnd, Gap, Node, NotFollowedBy, Pattern, Word
 from coach.domain.text import Analysis
 
 MAX_STATES = 50_000
@@ -41,22 +42,48 @@ class _Glushkov:
 _EMPTY = _Glushkov(frozenset(), frozenset(), True)
 
 
+_Successors = tuple[dict[int, list[int]], list[int], frozenset[int]]
+"""A set of positions' next positions by the word test they need; those any word passes but
+a listed few; and the atoms of the latter."""
+
+
 @dataclass
 class _Cache:
-    """The lazily built DFA. Replaced whole when it grows too big, so readers never see it shrink."""
+    """The lazily built DFA. Replaced whole when it grows too big, so readers never see it shrink.
+
+    The positions alive after a term are of two kinds: matches the term may have begun (a
+    function of the term's class alone) and matches already in progress that it advanced.
+    A DFA state is the pair (the class's starts, the advanced set), each an interned set of
+    positions ("part") whose successors are indexed once. A step advances both parts, and
+    each advance is remembered against only the word tests that part is waiting for, so a
+    reply never seen before mostly meets work already done.
+    """
 
     symbols: dict[tuple[str, str, bool], int] = field(default_factory=dict)
     symbol_ids: dict[tuple[frozenset[int], frozenset[int], bool], int] = field(default_factory=dict)
     symbol_sets: list[tuple[frozenset[int], frozenset[int], bool]] = field(default_factory=list)
-    state_ids: dict[frozenset[int], int] = field(default_factory=lambda: {frozenset(): 0})
-    states: list[frozenset[int]] = field(default_factory=lambda: [frozenset()])
+    symbol_starts: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
+    """Per term class: the part of positions where a match may begin on it, and the patterns
+    that such a one-term match completes."""
+    part_ids: dict[frozenset[int], int] = field(default_factory=lambda: {frozenset(): 0})
+    parts: list[frozenset[int]] = field(default_factory=lambda: [frozenset()])
+    successors: list[_Successors | None] = field(default_factory=lambda: [None])
+    advances: dict[tuple[int, frozenset[int], frozenset[int]], tuple[int, tuple[int, ...]]] = field(
+        default_factory=dict
+    )
+    unions: dict[tuple[int, int], int] = field(default_factory=dict)
+    state_ids: dict[tuple[int, int], int] = field(default_factory=lambda: {(0, 0): 0})
+    states: list[tuple[int, int]] = field(default_factory=lambda: [(0, 0)])
     steps: list[dict[int, tuple[int, tuple[int, ...]]]] = field(default_factory=lambda: [{}])
 
 
 class PatternAutomaton:
     """Which of ``patterns`` can match a reply, found in one pass over its terms."""
 
-    def __init__(self, patterns: Sequence[Pattern]) -> None:
+    def __init__(self, patterns: Sequence[Pattern], sample: Sequence[Analysis] = ()) -> None:
+        """``sample`` is a handful of typical replies (a rubric's examples): how often each
+        word occurs in them tells which stretch of a pattern is rarest, and so best to look for."""
+        rarity = _Rarity(sample)
         self._atom_ids: dict[_Atom, int] = {}
         self._atom_is_except: list[bool] = []
         self._atoms_by_stem: dict[str, set[int]] = {}
@@ -72,15 +99,16 @@ class PatternAutomaton:
         self._except_starts: list[int] = []
         self._anchored_except_starts: list[int] = []
         for index, pattern in enumerate(patterns):
-            shape = self._sequence(pattern.nodes, index)
+            nodes, anchored = _core(pattern.nodes, pattern.anchored, rarity)
+            shape = self._sequence(nodes, index)
             self._final |= shape.last
             for position in shape.first:
                 atom = self._position_atom[position]
                 if self._atom_is_except[atom]:
-                    starts = self._anchored_except_starts if pattern.anchored else self._except_starts
+                    starts = self._anchored_except_starts if anchored else self._except_starts
                     starts.append(position)
                 else:
-                    table = self._anchored_starts_by_atom if pattern.anchored else self._starts_by_atom
+                    table = self._anchored_starts_by_atom if anchored else self._starts_by_atom
                     table.setdefault(atom, []).append(position)
         self._frozen_follow = [frozenset(f) for f in self._follow]
         self._lock = threading.Lock()
@@ -185,36 +213,171 @@ class PatternAutomaton:
             symbol = cache.symbol_ids.get(key)
             if symbol is None:
                 symbol = len(cache.symbol_sets)
+                starts = self._starts_on(satisfied, failed, clause_start)
                 cache.symbol_ids[key] = symbol
                 cache.symbol_sets.append(key)
+                cache.symbol_starts.append((self._part(cache, starts), self._completed(starts)))
             cache.symbols[(stem, norm, clause_start)] = symbol
         return symbol
 
-    def _step(self, cache: _Cache, state: int, symbol: int) -> tuple[int, tuple[int, ...]]:
-        satisfied, failed, clause_start = cache.symbol_sets[symbol]
-        atom_of, is_except = self._position_atom, self._atom_is_except
+    def _part(self, cache: _Cache, positions: frozenset[int]) -> int:
+        """The id of an interned set of positions (callers hold the lock)."""
+        part = cache.part_ids.get(positions)
+        if part is None:
+            part = len(cache.parts)
+            cache.part_ids[positions] = part
+            cache.parts.append(positions)
+            cache.successors.append(None)
+        return part
 
-        def accepts(position: int) -> bool:
-            atom = atom_of[position]
-            return atom not in failed if is_except[atom] else atom in satisfied
+    def _completed(self, positions: Iterable[int]) -> tuple[int, ...]:
+        return tuple(sorted({self._position_pattern[q] for q in positions if q in self._final}))
 
-        alive = {q for p in cache.states[state] for q in self._frozen_follow[p] if accepts(q)}
+    def _starts_on(
+        self, satisfied: frozenset[int], failed: frozenset[int], clause_start: bool
+    ) -> frozenset[int]:
+        starts: set[int] = set()
         for atom in satisfied:
-            alive.update(self._starts_by_atom.get(atom, ()))
+            starts.update(self._starts_by_atom.get(atom, ()))
             if clause_start:
-                alive.update(self._anchored_starts_by_atom.get(atom, ()))
-        alive.update(q for q in self._except_starts if accepts(q))
+                starts.update(self._anchored_starts_by_atom.get(atom, ()))
+        atom_of = self._position_atom
+        starts.update(q for q in self._except_starts if atom_of[q] not in failed)
         if clause_start:
-            alive.update(q for q in self._anchored_except_starts if accepts(q))
-        accepted = tuple(sorted({self._position_pattern[q] for q in alive if q in self._final}))
-        key = frozenset(alive)
+            starts.update(q for q in self._anchored_except_starts if atom_of[q] not in failed)
+        return frozenset(starts)
+
+    def _successors(self, positions: frozenset[int]) -> _Successors:
+        by_atom: dict[int, list[int]] = {}
+        excepting: list[int] = []
+        for position in positions:
+            for successor in self._frozen_follow[position]:
+                atom = self._position_atom[successor]
+                if self._atom_is_except[atom]:
+                    excepting.append(successor)
+                else:
+                    by_atom.setdefault(atom, []).append(successor)
+        return by_atom, excepting, frozenset(self._position_atom[q] for q in excepting)
+
+    def _advance(
+        self, cache: _Cache, part: int, satisfied: frozenset[int], failed: frozenset[int]
+    ) -> tuple[int, tuple[int, ...]]:
+        """Where the matches in progress in ``part`` go on a term of this class."""
+        if part == 0:
+            return 0, ()
+        successors = cache.successors[part]
+        if successors is None:
+            successors = cache.successors[part] = self._successors(cache.parts[part])
+        by_atom, excepting, except_atoms = successors
+        # Only the word tests this part waits for matter to how it advances.
+        needed = satisfied.intersection(by_atom)
+        refused = failed & except_atoms if failed else frozenset()
+        key = (part, needed, refused)
+        known = cache.advances.get(key)
+        if known is None:
+            atom_of = self._position_atom
+            moved = {q for atom in needed for q in by_atom[atom]}
+            moved.update(q for q in excepting if atom_of[q] not in refused)
+            with self._lock:
+                known = (self._part(cache, frozenset(moved)), self._completed(moved))
+            cache.advances[key] = known
+        return known
+
+    def _step(self, cache: _Cache, state: int, symbol: int) -> tuple[int, tuple[int, ...]]:
+        satisfied, failed, _ = cache.symbol_sets[symbol]
+        starts, completed = cache.symbol_starts[symbol]
+        begun, advanced = cache.states[state]
+        first, first_completed = self._advance(cache, begun, satisfied, failed)
+        second, second_completed = self._advance(cache, advanced, satisfied, failed)
+        if first_completed or second_completed:
+            completed = tuple(sorted({*completed, *first_completed, *second_completed}))
         with self._lock:
-            target = cache.state_ids.get(key)
+            if not first or not second:
+                moved = first or second
+            else:
+                moved = cache.unions.get((first, second), -1)
+                if moved < 0:
+                    moved = self._part(cache, cache.parts[first] | cache.parts[second])
+                    cache.unions[(first, second)] = moved
+            target = cache.state_ids.get((starts, moved))
             if target is None:
                 target = len(cache.states)
-                cache.state_ids[key] = target
-                cache.states.append(key)
+                cache.state_ids[(starts, moved)] = target
+                cache.states.append((starts, moved))
                 cache.steps.append({})
-            step = (target, accepted)
+            step = (target, completed)
             cache.steps[state][symbol] = step
         return step
+
+
+def _skippable(node: Node) -> bool:
+    return isinstance(node, AnyWord | Gap | NotFollowedBy | ClauseEnd) or (
+        isinstance(node, Choice) and node.optional
+    )
+
+
+class _Rarity:
+    """How likely a term is to satisfy a pattern item, estimated from sample replies."""
+
+    def __init__(self, sample: Sequence[Analysis]) -> None:
+        self._share: dict[str, float] = {}
+        for analysis in sample:
+            seen = {f"s:{t.stem}" for t in analysis.terms} | {f"f:{t.norm}" for t in analysis.terms}
+            for key in seen:
+                self._share[key] = self._share.get(key, 0.0) + 1.0 / len(sample)
+        self._unseen = 0.5 / len(sample) if sample else 0.01
+
+    def word(self, word: Word) -> float:
+        keys = [f"f:{f}" for f in word.forms] if word.exact else [f"s:{s}" for s in word.stems]
+        chance = sum(self._share.get(key, self._unseen) for key in keys)
+        if any(form in FUNCTION_WORDS for form in word.forms):
+            chance = max(chance, 0.5)
+        return min(1.0, chance)
+
+    def item(self, node: Node) -> float:
+        if isinstance(node, Word):
+            return self.word(node)
+        if isinstance(node, Choice) and not node.optional:
+            return min(1.0, sum(self.sequence(option) for option in node.options))
+        return 1.0
+
+    def sequence(self, nodes: Sequence[Node]) -> float:
+        chance = 1.0
+        for node in nodes:
+            chance *= self.item(node)
+        return chance
+
+
+RARE_ENOUGH = 0.002
+"""A stretch of a pattern this unlikely at a given term is selective enough to look for."""
+
+
+def _core(nodes: tuple[Node, ...], anchored: bool, rarity: _Rarity) -> tuple[tuple[Node, ...], bool]:
+    """The stretch of a pattern the automaton looks for: the shortest run of items in a row
+    that is rare enough, else the rarest run there is.
+
+    Every match of a pattern contains a match of any of its runs of items without a gap, so
+    filtering on one misses nothing. Short runs keep few NFA positions alive at once, so the
+    DFA's states stay few and are reused even on replies never seen before; rare runs keep
+    the patterns the regex must check few. An anchor belongs to the pattern's first word, so
+    it stays only if that word does.
+    """
+    best: tuple[bool, int, float, int, int] | None = None
+    for begin, node in enumerate(nodes):
+        if _skippable(node):
+            continue
+        for end in range(begin + 1, len(nodes) + 1):
+            if isinstance(nodes[end - 1], Gap):
+                break
+            if _skippable(nodes[end - 1]):
+                continue
+            chance = rarity.sequence(nodes[begin:end])
+            rare = chance <= RARE_ENOUGH
+            # Rare enough and short first; otherwise as rare as possible.
+            key = (not rare, end - begin if rare else 0, chance, begin, end)
+            if best is None or key < best:
+                best = key
+    if best is None:
+        return nodes, anchored
+    begin, end = best[3], best[4]
+    return nodes[begin:end], anchored and begin == 0

@@ -136,7 +136,8 @@ class Evaluator:
         self._owners: tuple[int, ...] = tuple(
             rank for rank, c in enumerate(criteria) for _ in c.patterns
         ) + tuple(-1 for c in criteria for _ in c.context_patterns)
-        self._automaton = PatternAutomaton(self._patterns)
+        sample = [self.analyse(example.text) for rubric in rubrics for example in rubric.examples]
+        self._automaton = PatternAutomaton(self._patterns, sample)
         self._detectors = tuple(rank for rank, c in enumerate(criteria) if c.criterion.detector is not None)
 
     def _learn(self, criteria: Iterable[CompiledCriterion]) -> None:
@@ -173,7 +174,10 @@ class Evaluator:
         reported = self._automaton.matching(analysis)
         for index in sorted(reported):
             pattern = self._patterns[index]
-            # The automaton over-approximates; the pattern's own regex confirms and gives spans.
+            # The automaton over-approximates; the pattern's mandatory words and then its own
+            # regex confirm, and the regex gives the spans.
+            if not pattern.possible(analysis):
+                continue
             matches = pattern.scan(analysis, reported[index])
             if matches:
                 hits[id(pattern)] = matches

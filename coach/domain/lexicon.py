@@ -338,3 +338,18 @@ COMMON_WORDS: frozenset[str] = frozenset(
         "young",
     }
 )
+
+# Words so frequent in any reply that a pattern cannot be found by them alone: pronouns,
+# articles, auxiliaries, common prepositions and conjunctions. The automaton looks for
+# each pattern by its rarest stretch of words, and needs to know these are not rare even
+# when a rubric has no example replies to count words in.
+FUNCTION_WORDS: frozenset[str] = frozenset(
+    """
+    i me my mine myself you your yours yourself we us our he him his she her it its they them
+    their this that these those there here a an the and or but so if then than as of to in on
+    at by for with from about into up out over just not no do does did done doing be is am are
+    was were been being have has had having will would can could shall should may might must
+    get got go going what when where who why how which all some any one very really too also
+    well okay yeah yes like know think feel want need make let say said tell see
+    """.split()
+)

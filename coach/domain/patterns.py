@@ -135,10 +135,15 @@ class Pattern:
 
     def find(self, analysis: Analysis) -> list[PatternMatch]:
         """Matches left to right, not overlapping, never across a sentence boundary."""
+        return self.scan(analysis) if self.possible(analysis) else []
+
+    def possible(self, analysis: Analysis) -> bool:
+        """False when a word the pattern cannot do without is missing from the reply."""
+        stems, norms = analysis.stems, analysis.norms
         for need in self.requires:
-            if need.stems.isdisjoint(analysis.by_stem) and need.forms.isdisjoint(analysis.by_norm):
-                return []
-        return self.scan(analysis)
+            if need.stems.isdisjoint(stems) and need.forms.isdisjoint(norms):
+                return False
+        return True
 
     def scan(self, analysis: Analysis, ends: Sequence[int] | None = None) -> list[PatternMatch]:
         """:meth:`find` for a caller that already knows the mandatory words are present.

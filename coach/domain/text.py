@@ -235,6 +235,10 @@ class Analysis:
     """Where each term begins in ``encoded``."""
     negators: tuple[int, ...] = ()
     """Indices of the terms that really negate (see :attr:`Term.negator`)."""
+    stems: frozenset[str] = frozenset()
+    """Every stem in the reply."""
+    norms: frozenset[str] = frozenset()
+    """Every word form in the reply."""
     _lookup: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False, compare=False)
     """by_stem and by_norm, built on first use: evaluation with the automaton rarely needs them."""
 
@@ -501,6 +505,8 @@ def analyse(text: str, words: WordForms | None = None) -> Analysis:
         encoded="".join(pieces),
         token_starts=tuple(token_starts),
         negators=negating,
+        stems=frozenset([term.stem for term in terms]),
+        norms=frozenset([term.norm for term in terms]),
     )
 
 

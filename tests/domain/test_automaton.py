@@ -7,7 +7,7 @@ import pytest
 from coach.authoring.library import ContentLibrary
 from coach.domain import automaton
 from coach.domain.automaton import PatternAutomaton
-from coach.domain.patterns import ClauseEnd, Node, NotFollowedBy, Pattern, compile_pattern
+from coach.domain.patterns import Pattern, compile_pattern
 from coach.domain.text import analyse
 from tests.conftest import ROOT
 
@@ -19,15 +19,7 @@ def reported(sources: list[str], text: str) -> set[str]:
     return {sources[i] for i in PatternAutomaton(patterns).matching(analyse(text))}
 
 
-def has_lookahead(nodes: tuple[Node, ...]) -> bool:
-    return any(
-        isinstance(node, NotFollowedBy | ClauseEnd)
-        or any(has_lookahead(option) for option in getattr(node, "options", ()))
-        for node in nodes
-    )
-
-
-def test_reports_exactly_the_patterns_that_match() -> None:
+def test_reports_the_patterns_that_match_and_not_those_whose_words_are_absent() -> None:
     sources = ["you decide", "=decide", "tell ..2 what to do", "^ [just] @verb", "(never|not) tell you"]
     assert reported(sources, "You decided. I would never tell you that") == {
         "you decide",
@@ -37,19 +29,28 @@ def test_reports_exactly_the_patterns_that_match() -> None:
         "^ [just] @verb",
         "tell ..2 what to do",
     }
+    assert reported(sources, "That sounds like a long week") == set()
 
 
-def test_gaps_anchors_and_sentences_bound_a_match() -> None:
-    assert reported(["tell ..1 what to do"], "tell you exactly what to do") == set()
-    assert reported(["you ... go"], "You can. Go now") == set()
+def test_anchors_and_sentences_bound_a_match() -> None:
+    assert reported(["you go"], "You can. Go now") == set()
     assert reported(["^ @verb"], "I think you should stop") == set()
     assert reported(["^ @verb"], "Okay, so stop") == {"^ @verb"}
-    assert reported(["* not"], "not") == set()
+
+
+def test_a_pattern_is_looked_for_by_its_rarest_stretch_between_gaps() -> None:
+    # "you" is everywhere; the stretch after the gap is what makes this pattern rare, so a
+    # reply with "you" alone wakes nothing, and the regex still checks the gap's bound.
+    pattern = compile_pattern("you ..2 (quit|stop) drinking")
+    machine = PatternAutomaton([pattern], [analyse("you know what you want"), analyse("I hear you")])
+    assert machine.matching(analyse("you really want to")) == {}
+    assert machine.matching(analyse("you should really just quit drinking")) == {0: [5]}
+    assert list(pattern.find(analyse("you should really just quit drinking"))) == []
 
 
 def test_look_aheads_are_left_to_the_regex_so_a_report_may_be_a_false_alarm() -> None:
     pattern = compile_pattern("you decide ~(now)")
-    assert PatternAutomaton([pattern]).matching(analyse("you decide now")) == {0}
+    assert PatternAutomaton([pattern]).matching(analyse("you decide now")) == {0: [1]}
     assert list(pattern.find(analyse("you decide now"))) == []
 
 
@@ -65,21 +66,21 @@ def test_never_misses_a_bundled_pattern_on_any_labelled_reply(
     bundled_library: ContentLibrary, replies: list[str]
 ) -> None:
     evaluator = bundled_library.evaluator
-    patterns: list[Pattern] = [p for c in evaluator.criteria for p in c.patterns]
-    machine = PatternAutomaton(patterns)
-    checked = 0
+    patterns: list[Pattern] = list(evaluator._patterns)
+    machine = evaluator._automaton
+    matched = woken = 0
     for text in replies:
         analysis = evaluator.analyse(text)
         found = machine.matching(analysis)
+        woken += len(found)
         for index, pattern in enumerate(patterns):
-            matches = any(True for _ in pattern.find(analysis))
-            if matches:
+            if pattern.find(analysis):
                 assert index in found, (pattern.source, text)
-                checked += 1
-            elif not has_lookahead(pattern.nodes):
-                # Without look-aheads the automaton is exact, not just safe.
-                assert index not in found, (pattern.source, text)
-    assert checked > 1000
+                matched += 1
+    assert matched > 1000
+    # A filter that woke every pattern would be safe and useless: it must stay selective
+    # (measured: 4.3 patterns woken per pattern that matches).
+    assert woken < 5 * matched
 
 
 def test_a_full_cache_starts_afresh_and_answers_stay_the_same(
