@@ -4,21 +4,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# The evaluator's hot path is compiled with mypyc (see setup.py); rebuilt when domain code changes.
+COMPILED := $(VENV)/.compiled
 
 .PHONY: run test check lint types install clean bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# Installed as plain Python first; the next rule compiles the hot path in place.
+	COACH_PURE_PYTHON=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(COMPILED): $(STAMP) $(wildcard coach/domain/*.py)
+	$(BIN)/python -W ignore setup.py --quiet build_ext --inplace --force
+	touch $(COMPILED)
 
-run: $(STAMP)
+install: $(COMPILED)
+
+run: $(COMPILED)
 	$(BIN)/coach serve --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP)
+test: $(COMPILED)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -30,8 +37,8 @@ types: $(STAMP)
 
 check: lint types test
 
-bench: $(STAMP)
+bench: $(COMPILED)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build coach/domain/*.so *__mypyc*.so

@@ -21,6 +21,21 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "content"
 BUNDLED_SCENARIOS = ROOT / "scenarios"
 BUNDLED_RUBRICS = ROOT / "rubrics"
+DOMAIN = ROOT / "coach" / "domain"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # mypyc builds C extensions next to the domain sources (setup.py); Python imports them
+    # before the .py files, so after an edit the tests would silently run yesterday's code.
+    newest_source = max(path.stat().st_mtime for path in DOMAIN.glob("*.py"))
+    stale = [so.name for so in DOMAIN.glob("*.so") if so.stat().st_mtime < newest_source]
+    if stale:
+        raise pytest.UsageError(
+            f"compiled modules older than coach/domain sources: {', '.join(sorted(stale))}; "
+            "run `make test` (it rebuilds them) or `make install`"
+        )
+
+
 POSTGRES_URL = os.environ.get(
     "COACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -42,9 +42,9 @@ class _Glushkov:
 _EMPTY = _Glushkov(frozenset(), frozenset(), True)
 
 
-_Successors = tuple[dict[int, list[int]], list[int], frozenset[int]]
-"""A set of positions' next positions by the word test they need; those any word passes but
-a listed few; and the atoms of the latter."""
+_Successors = tuple[dict[int, list[int]], frozenset[int], list[int], frozenset[int]]
+"""A set of positions' next positions by the word test they need, and those tests; the next
+positions any word passes but a listed few, and their atoms."""
 
 
 @dataclass
@@ -257,7 +257,7 @@ class PatternAutomaton:
                     excepting.append(successor)
                 else:
                     by_atom.setdefault(atom, []).append(successor)
-        return by_atom, excepting, frozenset(self._position_atom[q] for q in excepting)
+        return by_atom, frozenset(by_atom), excepting, frozenset(self._position_atom[q] for q in excepting)
 
     def _advance(
         self, cache: _Cache, part: int, satisfied: frozenset[int], failed: frozenset[int]
@@ -268,9 +268,9 @@ class PatternAutomaton:
         successors = cache.successors[part]
         if successors is None:
             successors = cache.successors[part] = self._successors(cache.parts[part])
-        by_atom, excepting, except_atoms = successors
+        by_atom, waiting, excepting, except_atoms = successors
         # Only the word tests this part waits for matter to how it advances.
-        needed = satisfied.intersection(by_atom)
+        needed = satisfied & waiting
         refused = failed & except_atoms if failed else frozenset()
         key = (part, needed, refused)
         known = cache.advances.get(key)

@@ -28,7 +28,6 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from coach.domain.text import Analysis, Term, analyse, stem
 
@@ -87,8 +86,10 @@ class ClauseEnd:
 Node = Word | AnyWord | Gap | Choice | NotFollowedBy | Anchor | ClauseEnd
 
 
-class PatternMatch(NamedTuple):
-    """Where a pattern matched; a named tuple because evaluation builds many of them."""
+@dataclass(slots=True)
+class PatternMatch:
+    """Where a pattern matched (read-only by convention; plain and slotted because evaluation
+    builds many of them)."""
 
     first: int
     """Index of the first term matched."""
@@ -122,6 +123,8 @@ class Pattern:
     """None when any word can begin a match (a pattern that starts with ``*`` or ``!( )``)."""
     requires: tuple[Starts, ...]
     """Word sets of which the text must hold at least one each, or the pattern cannot match."""
+    needs: tuple[tuple[frozenset[str], frozenset[str]], ...]
+    """``requires`` as plain (stems, forms) pairs, the form the hot path reads fastest."""
     regex: re.Pattern[str]
     """The pattern compiled over the encoded text: the C regex engine does the matching."""
     literal_stems: frozenset[str]
@@ -140,8 +143,8 @@ class Pattern:
     def possible(self, analysis: Analysis) -> bool:
         """False when a word the pattern cannot do without is missing from the reply."""
         stems, norms = analysis.stems, analysis.norms
-        for need in self.requires:
-            if need.stems.isdisjoint(stems) and need.forms.isdisjoint(norms):
+        for need_stems, need_forms in self.needs:
+            if need_stems.isdisjoint(stems) and need_forms.isdisjoint(norms):
                 return False
         return True
 
@@ -395,12 +398,14 @@ def compile_pattern(source: str, classes: Mapping[str, frozenset[str]] | None = 
         raise parser.error("a pattern cannot start or end with a gap")
     expanded = _merge_choices(_expand_words(nodes))
     words = list(_words(expanded))
+    requires = _requirements(expanded)
     return Pattern(
         source=source,
         nodes=expanded,
         anchored=anchored,
         starts=_starts(expanded),
-        requires=_requirements(expanded),
+        requires=requires,
+        needs=tuple((need.stems, need.forms) for need in requires),
         regex=re.compile(_regex(expanded)),
         literal_stems=frozenset(s for w in words if not w.exact for s in w.stems),
         literal_forms=frozenset(f for w in words if w.exact for f in w.forms),
