@@ -24,11 +24,13 @@ BOUNDARIES_VIOLATED_RECALL_FLOOR = 0.995
 TRAPS_WRONGLY_VIOLATED_CEILING = 0.03
 # Sets written by other authors from the standards alone. holdout, holdout2 and holdout3
 # guided later rubric work (rounds two, three and four) by their categories of misses, so
-# none of them is an unseen-data estimate any more; a new sealed set plays that role.
+# none of them is an unseen-data estimate any more. holdout4, by a fifth author, is sealed:
+# nobody tuning the rubrics reads it, so its floor guards the honest figure on unseen replies.
 HOLDOUT_FLOORS = {
     "holdout_replies.jsonl": {"autonomy": 0.975, "boundaries": 0.991},
     "holdout2_replies.jsonl": {"autonomy": 0.984, "boundaries": 0.988},
     "holdout3_replies.jsonl": {"autonomy": 0.965, "boundaries": 0.981},
+    "holdout4_replies.jsonl": {"autonomy": 0.88, "boundaries": 0.845},
 }
 
 
