@@ -41,4 +41,4 @@ bench: $(COMPILED)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build coach/domain/*.so *__mypyc*.so
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build coach/domain/*.so

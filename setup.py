@@ -23,6 +23,7 @@ extensions = []
 if os.environ.get("COACH_PURE_PYTHON") != "1":
     from mypyc.build import mypycify
 
-    extensions = mypycify(COMPILED, opt_level="3")
+    # The shared runtime library lives inside the package, so it imports from anywhere.
+    extensions = mypycify(COMPILED, opt_level="3", group_name="coach.domain.compiled")
 
 setup(ext_modules=extensions)

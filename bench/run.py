@@ -129,11 +129,12 @@ def bench_evaluator(quick: bool) -> dict[str, Any]:
 
 
 def bench_unseen_replies(rubrics: list[Rubric]) -> dict[str, Any]:
-    """Replies the evaluator has never seen, each evaluated once: the caches cannot help.
+    """Replies the evaluator has never seen, each evaluated once, so no cache has their answer.
 
     "cold" is a freshly started evaluator meeting the holdout replies; "warm" has first seen
-    the labelled set (other replies, other authors) and then meets the holdout replies for
-    the first time, as a service does after its first few hundred replies.
+    the labelled set (other replies by other authors) and then meets the holdout replies for
+    the first time, as a service does after its first few hundred replies. "warm, 300 chars"
+    joins holdout replies into unseen 300-character replies.
     """
     data = ROOT / "tests" / "data"
 
@@ -142,18 +143,29 @@ def bench_unseen_replies(rubrics: list[Rubric]) -> dict[str, Any]:
         return [json.loads(line)["text"] for line in lines if line.strip()]
 
     unseen = [t for name in sorted(p.name for p in data.glob("holdout*_replies.jsonl")) for t in texts(name)]
+    joined: list[str] = []
+    pending = ""
+    for text in unseen:
+        pending = f"{pending} {text}".strip()
+        if len(pending) >= 300:
+            joined.append(pending[:300])
+            pending = ""
     figures: dict[str, Any] = {"replies": len(unseen), "mean_chars": round(statistics.mean(map(len, unseen)))}
-    for label in ("cold", "warm"):
+    for label, replies, warm in (
+        ("cold", unseen, False),
+        ("warm", unseen, True),
+        ("warm, 300 chars", joined, True),
+    ):
         evaluator = Evaluator(rubrics)
-        if label == "warm":
+        if warm:
             for text in texts("labelled_replies.jsonl"):
                 evaluator.evaluate(text)
         samples = []
-        for text in unseen:
+        for text in replies:
             start = time.perf_counter()
             evaluator.evaluate(text)
             samples.append(time.perf_counter() - start)
-        figures[label] = percentiles(samples)
+        figures[label] = {"replies": len(replies), **percentiles(samples)}
     return figures
 
 
