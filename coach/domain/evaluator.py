@@ -138,6 +138,9 @@ class Evaluator:
         ) + tuple(-1 for c in criteria for _ in c.context_patterns)
         sample = [self.analyse(example.text) for rubric in rubrics for example in rubric.examples]
         self._automaton = PatternAutomaton(self._patterns, sample)
+        for analysis in sample:
+            # The examples are replies like any other: the automaton's first steps are theirs.
+            self._automaton.matching(analysis)
         self._detectors = tuple(rank for rank, c in enumerate(criteria) if c.criterion.detector is not None)
 
     def _learn(self, criteria: Iterable[CompiledCriterion]) -> None:

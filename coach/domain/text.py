@@ -302,8 +302,8 @@ def clean(text: str) -> str:
     Offsets must stay valid for the original string, so every replacement is one character
     for one character; NFKC is applied per character and only when it keeps the length.
     """
-    if text.isascii():
-        # NFKC leaves ASCII alone; most replies need only the backtick straightened.
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        # Most replies are already NFKC (curly quotes and dashes are): only apostrophes change.
         return text.translate(_APOSTROPHES)
     return _NON_ASCII.sub(_nfkc_one, text).translate(_APOSTROPHES)
 
