@@ -1,6 +1,7 @@
 """All rubric patterns run together as one automaton, which must never miss a match."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -95,3 +96,22 @@ def test_a_full_cache_starts_afresh_and_answers_stay_the_same(
         analysis = evaluator.analyse(text)
         assert cramped.matching(analysis) == roomy.matching(analysis)
     assert len(cramped._cache.states) < 200
+
+
+def test_many_threads_building_the_automaton_at_once_get_the_answers_one_thread_gets(
+    bundled_library: ContentLibrary, replies: list[str]
+) -> None:
+    evaluator = bundled_library.evaluator
+    patterns = list(evaluator._patterns)
+    analyses = [evaluator.analyse(text) for text in replies[:400]]
+    alone = PatternAutomaton(patterns)
+    expected = [alone.matching(a) for a in analyses]
+    shared = PatternAutomaton(patterns)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        # Every thread walks the replies in its own order, so new steps are built concurrently.
+        orders = [analyses[i * 50 :] + analyses[: i * 50] for i in range(8)]
+        results = list(pool.map(lambda batch: [(a.text, shared.matching(a)) for a in batch], orders))
+    by_text = {a.text: found for a, found in zip(analyses, expected, strict=True)}
+    for batch in results:
+        for text, found in batch:
+            assert found == by_text[text]
