@@ -26,7 +26,7 @@ from coach.domain.patterns import AnyWord, Choice, ClauseEnd, Gap, Node, NotFoll
 from coach.domain.text import Analysis
 
 MAX_STATES = 50_000
-"""Remembered DFA states before the cache starts afresh; bounds memory on hostile input."""
+"""Remembered DFA states (or advances) before the cache starts afresh; bounds memory on hostile input."""
 
 _Atom = tuple[str, frozenset[str]]
 """What one NFA position tests: ("stem", stems), ("form", word forms) or ("except", stems)."""
@@ -178,7 +178,7 @@ class PatternAutomaton:
         """The patterns that may match ``analysis`` (never one too few), by index, each with
         the indices of the terms where such a match may end."""
         cache = self._cache
-        if len(cache.states) > MAX_STATES:
+        if len(cache.states) > MAX_STATES or len(cache.advances) > MAX_STATES:
             with self._lock:
                 if self._cache is cache:
                     self._cache = _Cache()
