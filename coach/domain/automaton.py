@@ -348,36 +348,32 @@ class _Rarity:
         return chance
 
 
-RARE_ENOUGH = 0.002
-"""A stretch of a pattern this unlikely at a given term is selective enough to look for."""
-
-
 def _core(nodes: tuple[Node, ...], anchored: bool, rarity: _Rarity) -> tuple[tuple[Node, ...], bool]:
-    """The stretch of a pattern the automaton looks for: the shortest run of items in a row
-    that is rare enough, else the rarest run there is.
+    """The stretch of a pattern the automaton looks for: its rarest run of items between gaps.
 
-    Every match of a pattern contains a match of any of its runs of items without a gap, so
-    filtering on one misses nothing. Short runs keep few NFA positions alive at once, so the
-    DFA's states stay few and are reused even on replies never seen before; rare runs keep
-    the patterns the regex must check few. An anchor belongs to the pattern's first word, so
-    it stays only if that word does.
+    Every match of a pattern contains a match of each of its runs without a gap, so filtering
+    on one misses nothing. A run holds no gap, so few NFA positions of each pattern are alive
+    at once and the DFA's states recur even on replies never seen before; the rarest run
+    keeps the patterns the regex must then check few. Wildcards and optional words at either
+    end of a run are trimmed, as they only keep positions alive. An anchor belongs to the
+    pattern's first word, so it stays only if that word does.
     """
-    best: tuple[bool, int, float, int, int] | None = None
-    for begin, node in enumerate(nodes):
-        if _skippable(node):
+    best: tuple[float, int, int] | None = None
+    begin = 0
+    for index, node in enumerate((*nodes, Gap(0))):
+        if not isinstance(node, Gap):
             continue
-        for end in range(begin + 1, len(nodes) + 1):
-            if isinstance(nodes[end - 1], Gap):
-                break
-            if _skippable(nodes[end - 1]):
-                continue
-            chance = rarity.sequence(nodes[begin:end])
-            rare = chance <= RARE_ENOUGH
-            # Rare enough and short first; otherwise as rare as possible.
-            key = (not rare, end - begin if rare else 0, chance, begin, end)
-            if best is None or key < best:
-                best = key
+        first, end = begin, index
+        begin = index + 1
+        while first < end and _skippable(nodes[first]):
+            first += 1
+        while end > first and _skippable(nodes[end - 1]):
+            end -= 1
+        if first < end:
+            chance = rarity.sequence(nodes[first:end])
+            if best is None or chance < best[0]:
+                best = (chance, first, end)
     if best is None:
         return nodes, anchored
-    begin, end = best[3], best[4]
+    _, begin, end = best
     return nodes[begin:end], anchored and begin == 0
