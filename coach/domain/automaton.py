@@ -1,18 +1,19 @@
 """Run every rubric pattern over a reply at once, one step per term.
 
-Trying 1,400 patterns one by one costs a regex scan each. Instead, all patterns compile
-into one token-level automaton (a Glushkov NFA, one position per word a pattern names),
-which is turned lazily into a DFA the way RE2 does it: a DFA state is the set of NFA
-positions alive after a term, and each (state, term class) step is worked out the first
-time it is needed and remembered. A reply then costs one dictionary lookup per term.
+Trying 1,400 patterns one by one costs a regex scan each. Instead, when content loads,
+each pattern is represented by its rarest run of words between gaps (see :func:`_core`),
+and all of these compile into one token-level automaton (a Glushkov NFA, one position per
+word a run names). It is turned into a DFA lazily, the way RE2 does it: each step from a
+state on a class of term is worked out the first time it is needed and remembered, so a
+reply costs about one dictionary lookup per term.
 
-Terms are reduced to classes first: a term's class is the set of pattern words it
-satisfies, so the thousands of words no pattern names all share one class and the cache
-stays small.
+Terms are reduced to classes first: a term's class is the set of word tests it passes, so
+the thousands of words no pattern names all share one class and the cache stays small.
 
-The automaton is a filter that may say yes too often but never too rarely: it ignores the
-zero-width items (``~( )`` and ``$``), which only ever remove matches. Patterns it reports
-are confirmed, with exact spans, by their own regex (:meth:`Pattern.scan`).
+The automaton is a filter that may say yes too often but never too rarely: every match of
+a pattern contains a match of its run, and look-aheads (``~( )``, ``$``) are ignored, which
+only lets more through. The patterns it reports are confirmed, with exact spans, by their
+own regex (:meth:`Pattern.scan`), tried only near where their run was seen.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ class PatternAutomaton:
 
     def matching(self, analysis: Analysis) -> dict[int, list[int]]:
         """The patterns that may match ``analysis`` (never one too few), by index, each with
-        the indices of the terms where such a match may end."""
+        the indices of the terms where its run ended: every match includes one of them."""
         cache = self._cache
         if len(cache.states) > MAX_STATES or len(cache.advances) > MAX_STATES:
             with self._lock:

@@ -151,8 +151,8 @@ class Pattern:
     def scan(self, analysis: Analysis, ends: Sequence[int] | None = None) -> list[PatternMatch]:
         """:meth:`find` for a caller that already knows the mandatory words are present.
 
-        ``ends``, when known, are the term indices (ascending) where a match can end: only
-        starts close enough before one of them are tried.
+        ``ends``, when known, are term indices (ascending) of which every match includes one
+        (the automaton's reports): only starts at most ``longest`` terms before one are tried.
         """
         terms = analysis.terms
         offsets = analysis.token_starts
