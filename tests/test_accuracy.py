@@ -30,7 +30,7 @@ HOLDOUT_FLOORS = {
     "holdout_replies.jsonl": {"autonomy": 0.975, "boundaries": 0.991},
     "holdout2_replies.jsonl": {"autonomy": 0.984, "boundaries": 0.988},
     "holdout3_replies.jsonl": {"autonomy": 0.965, "boundaries": 0.981},
-    "holdout4_replies.jsonl": {"autonomy": 0.88, "boundaries": 0.845},
+    "holdout4_replies.jsonl": {"autonomy": 0.88, "boundaries": 0.865},
 }
 
 
