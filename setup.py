@@ -1,7 +1,7 @@
 """Builds Coach, compiling the evaluator's hot path with mypyc.
 
 Evaluating a reply is pure, typed Python that runs for every turn; mypyc compiles these
-modules to C extensions, which makes evaluation about 1.7x faster (docs/benchmarks.md).
+modules to C extensions, which makes evaluation about 1.5x faster (docs/benchmarks.md).
 Set COACH_PURE_PYTHON=1 to build without a C compiler: the same code then runs as plain
 Python, only slower.
 """
