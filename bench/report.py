@@ -15,10 +15,11 @@ into terms; one pass of the pattern automaton over the terms reports the pattern
 rarest gap-free run of words occurred; each of those whose mandatory words are all in the
 reply runs its regex at the few places a match can start; then negation, `unless`/`requires`
 and verdicts. The hot path is compiled with mypyc (setup.py), about 1.5x faster than the
-same code as plain Python (0.18 against 0.28 ms here). A py-spy profile of the 300-character reply above puts about a
-third of the time in text analysis, a third in the regexes that confirm reported patterns
-(about 44 reported, 21 confirmed), and the rest in the automaton (7%), the mandatory-word
-checks (7%), verdicts and evidence (7%) and negation and context. Before the automaton
+same code as plain Python (0.18 against 0.28 ms here). A py-spy profile of the
+300-character reply above puts about a third of the time in text analysis, a third in the
+regexes that confirm reported patterns (about 44 reported, 21 confirmed), and the rest in
+the automaton (7%), the mandatory-word checks (7%), verdicts and evidence (7%) and
+negation and context. Before the automaton
 (1,406 patterns, each candidate run as its own regex) the same reply took 2.85 ms.
 
 Unseen replies cost more than a repeated one because the automaton builds its DFA
