@@ -142,7 +142,9 @@ def bench_unseen_replies(rubrics: list[Rubric]) -> dict[str, Any]:
         lines = (data / name).read_text(encoding="utf-8").splitlines()
         return [json.loads(line)["text"] for line in lines if line.strip()]
 
-    unseen = [t for name in sorted(p.name for p in data.glob("holdout*_replies.jsonl")) for t in texts(name)]
+    # holdout4 is sealed for accuracy; the three earlier holdout sets are unseen enough here.
+    names = ("holdout_replies.jsonl", "holdout2_replies.jsonl", "holdout3_replies.jsonl")
+    unseen = [t for name in names for t in texts(name)]
     joined: list[str] = []
     pending = ""
     for text in unseen:

@@ -1,6 +1,6 @@
 """Run every rubric pattern over a reply at once, one step per term.
 
-Trying 1,400 patterns one by one costs a regex scan each. Instead, when content loads,
+Trying well over a thousand patterns one by one costs a regex scan each. Instead, when content loads,
 each pattern is represented by its rarest run of words between gaps (see :func:`_core`),
 and all of these compile into one token-level automaton (a Glushkov NFA, one position per
 word a run names). It is turned into a DFA lazily, the way RE2 does it: each step from a
@@ -23,11 +23,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from coach.domain.lexicon import FUNCTION_WORDS
-from coach.domain.patterns import AnyWord, Choice, ClauseEnd, Gap, Node, NotFollowedBy, Pattern, Word
+from coach.domain.patterns import (
+    AnyWord,
+    Choice,
+    ClauseEnd,
+    Gap,
+    Node,
+    NotFollowedBy,
+    Pattern,
+    Word,
+    nullable,
+)
 from coach.domain.text import Analysis
 
 MAX_STATES = 50_000
-"""Remembered DFA states (or advances) before the cache starts afresh; bounds memory on hostile input."""
+"""Remembered DFA states or advances before the cache starts afresh, with four times as many
+term classes' words: bounds memory on hostile input (say, replies of random letters)."""
 
 _Atom = tuple[str, frozenset[str]]
 """What one NFA position tests: ("stem", stems), ("form", word forms) or ("except", stems)."""
@@ -179,7 +190,7 @@ class PatternAutomaton:
         """The patterns that may match ``analysis`` (never one too few), by index, each with
         the indices of the terms where its run ended: every match includes one of them."""
         cache = self._cache
-        if len(cache.states) > MAX_STATES or len(cache.advances) > MAX_STATES:
+        if max(len(cache.states), len(cache.advances), len(cache.symbols) // 4) > MAX_STATES:
             with self._lock:
                 if self._cache is cache:
                     self._cache = _Cache()
@@ -361,6 +372,8 @@ def _core(nodes: tuple[Node, ...], anchored: bool, rarity: _Rarity) -> tuple[tup
     """
     best: tuple[float, int, int] | None = None
     begin = 0
+    # A run that can match no term at all ("(really|$)") would never reach a final position,
+    # so such runs are never chosen; with no other run the whole pattern is looked for.
     for index, node in enumerate((*nodes, Gap(0))):
         if not isinstance(node, Gap):
             continue
@@ -370,7 +383,7 @@ def _core(nodes: tuple[Node, ...], anchored: bool, rarity: _Rarity) -> tuple[tup
             first += 1
         while end > first and _skippable(nodes[end - 1]):
             end -= 1
-        if first < end:
+        if first < end and not nullable(nodes[first:end]):
             chance = rarity.sequence(nodes[first:end])
             if best is None or chance < best[0]:
                 best = (chance, first, end)

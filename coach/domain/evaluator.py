@@ -115,7 +115,8 @@ def _deletions(word: str) -> set[str]:
 
 
 class Evaluator:
-    """Rubrics compiled once; ``evaluate`` is pure and safe to call from many threads."""
+    """Rubrics compiled once; ``evaluate`` does no I/O and is safe to call from many threads
+    (it fills shared caches of words and automaton steps, which only ever speed it up)."""
 
     def __init__(self, rubrics: Sequence[Rubric]) -> None:
         self.rubrics: dict[str, Rubric] = {r.id: r for r in rubrics}
@@ -200,17 +201,15 @@ class Evaluator:
                 detectors.append(rank)
         disclosure = _Disclosure(analysis)
         found: dict[str, list[PatternMatch]] = {}
-        for rank in sorted({*by_rank, *detectors}):
-            compiled = criteria[rank]
-            if compiled.dimension not in names:
-                continue
+        # The criteria with something to judge, in rubric order, for the dimensions asked for.
+        active = [(r, criteria[r]) for r in sorted({*by_rank, *detectors}) if criteria[r].dimension in names]
+        for rank, compiled in active:
             if compiled.criterion.detector is not None:
                 found[compiled.id] = _detect(compiled.criterion, disclosure.get())
             else:
                 found[compiled.id] = _screen(compiled.criterion, by_rank[rank], analysis)
         kept: list[tuple[CompiledCriterion, list[PatternMatch]]] = []
-        for rank in sorted({*by_rank, *detectors}):
-            compiled = criteria[rank]
+        for _, compiled in active:
             matches = found.get(compiled.id, [])
             if not matches:
                 continue

@@ -121,10 +121,9 @@ class Pattern:
     anchored: bool
     starts: Starts | None
     """None when any word can begin a match (a pattern that starts with ``*`` or ``!( )``)."""
-    requires: tuple[Starts, ...]
-    """Word sets of which the text must hold at least one each, or the pattern cannot match."""
     needs: tuple[tuple[frozenset[str], frozenset[str]], ...]
-    """``requires`` as plain (stems, forms) pairs, the form the hot path reads fastest."""
+    """(stems, forms) pairs of which the text must hold at least one word each, or the
+    pattern cannot match; plain pairs because the hot path reads them for every report."""
     regex: re.Pattern[str]
     """The pattern compiled over the encoded text: the C regex engine does the matching."""
     literal_stems: frozenset[str]
@@ -152,7 +151,7 @@ class Pattern:
         """:meth:`find` for a caller that already knows the mandatory words are present.
 
         ``ends``, when known, are term indices (ascending) of which every match includes one
-        (the automaton's reports): only starts at most ``longest`` terms before one are tried.
+        (the automaton's reports): only starts fewer than ``longest`` terms before one are tried.
         """
         terms = analysis.terms
         offsets = analysis.token_starts
@@ -196,7 +195,7 @@ class Pattern:
         return matches
 
 
-# One term of the encoded text (see coach.domain.text.encode): "[^]stem/norm ".
+# One term of the encoded text (see Analysis.encoded in coach.domain.text): "[^]stem/norm ".
 _TERM = r"\^?[^ /|]+/[^ ]+ "
 
 
@@ -261,8 +260,11 @@ def _requirements(nodes: tuple[Node, ...]) -> tuple[Starts, ...]:
             )
         elif isinstance(node, Choice) and not node.optional:
             options = [_starts(option) for option in node.options]
-            # An option that needs no word at all (say "(a|$)") means the choice requires nothing.
-            if all(o is not None and (o.stems or o.forms) for o in options):
+            # An option that can match no word at all ("(a|$)", "(a|[b])") means the choice
+            # requires nothing.
+            if not any(nullable(option) for option in node.options) and all(
+                o is not None and (o.stems or o.forms) for o in options
+            ):
                 needs.append(
                     Starts(
                         frozenset().union(*(o.stems for o in options if o is not None)),
@@ -270,6 +272,16 @@ def _requirements(nodes: tuple[Node, ...]) -> tuple[Starts, ...]:
                     )
                 )
     return tuple(needs)
+
+
+def nullable(nodes: Sequence[Node]) -> bool:
+    """True when ``nodes`` can match without consuming a single term."""
+    for node in nodes:
+        if isinstance(node, Word | AnyWord):
+            return False
+        if isinstance(node, Choice) and not node.optional and not any(nullable(o) for o in node.options):
+            return False
+    return True
 
 
 def _vocabulary(nodes: tuple[Node, ...]) -> Iterator[str]:
@@ -398,14 +410,12 @@ def compile_pattern(source: str, classes: Mapping[str, frozenset[str]] | None = 
         raise parser.error("a pattern cannot start or end with a gap")
     expanded = _merge_choices(_expand_words(nodes))
     words = list(_words(expanded))
-    requires = _requirements(expanded)
     return Pattern(
         source=source,
         nodes=expanded,
         anchored=anchored,
         starts=_starts(expanded),
-        requires=requires,
-        needs=tuple((need.stems, need.forms) for need in requires),
+        needs=tuple((need.stems, need.forms) for need in _requirements(expanded)),
         regex=re.compile(_regex(expanded)),
         literal_stems=frozenset(s for w in words if not w.exact for s in w.stems),
         literal_forms=frozenset(f for w in words if w.exact for f in w.forms),

@@ -26,8 +26,9 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00
 # not space is punctuation.
 _TOKEN = re.compile(r"[$%]|[^\W_]+(?:['\u2019\u2018\u02bc][^\W_]+)*|[^\w\s]", re.UNICODE)
 # The same for ASCII text after clean() (whose apostrophes are all straight), which most
-# replies are: ASCII classes match faster than Unicode ones.
-_TOKEN_ASCII = re.compile(r"[$%]|[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*|[^\w\s]", re.ASCII)
+# replies are: ASCII letter classes match faster. \w and \s stay Unicode-aware so that control
+# characters count as space exactly as above.
+_TOKEN_ASCII = re.compile(r"[$%]|[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*|[^\w\s]")
 
 _SENTENCE_END = frozenset(".!?")
 _SYMBOL_WORDS = frozenset("$%")
@@ -516,8 +517,9 @@ def analyse(text: str, words: WordForms | None = None) -> Analysis:
 
 
 def _tokens(cleaned: str) -> list[tuple[str, int, int]]:
-    """Each token with its span. Only spaces and underscores lie between tokens, and no token
-    holds either, so a token's start is where it is next found: cheaper than match objects."""
+    """Each token with its span. Only whitespace and underscores lie between tokens, and no
+    token holds either, so a token's start is where it is next found: cheaper than match
+    objects."""
     found = (_TOKEN_ASCII if cleaned.isascii() else _TOKEN).findall(cleaned)
     raw: list[tuple[str, int, int]] = []
     at = 0

@@ -39,6 +39,19 @@ def test_anchors_and_sentences_bound_a_match() -> None:
     assert reported(["^ @verb"], "Okay, so stop") == {"^ @verb"}
 
 
+def test_a_stretch_that_can_match_nothing_is_never_what_the_automaton_looks_for() -> None:
+    # "(really|$)" can match no word at all; looking for it alone would miss every match
+    # that skips it, so the automaton must look for the pattern another way.
+    cases = [("(really|$) ... *", "hello there"), ("(really|$) ..2 (you|i|we)", "I think we could")]
+    for source, text in cases:
+        assert list(compile_pattern(source).find(analyse(text)))
+        assert reported([source], text) == {source}
+
+
+def test_a_choice_with_an_option_of_optional_words_requires_no_word() -> None:
+    assert [m.first for m in compile_pattern("(really|[truly]) ..2 go").find(analyse("go"))] == [0]
+
+
 def test_a_pattern_is_looked_for_by_its_rarest_stretch_between_gaps() -> None:
     # "you" is everywhere; the stretch after the gap is what makes this pattern rare, so a
     # reply with "you" alone wakes nothing, and the regex still checks the gap's bound.
@@ -59,6 +72,8 @@ def test_look_aheads_are_left_to_the_regex_so_a_report_may_be_a_false_alarm() ->
 def replies() -> list[str]:
     texts = []
     for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+        if path.name == "holdout4_replies.jsonl":
+            continue  # sealed: its replies must never show up in a failure message
         texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line]
     return texts
 
