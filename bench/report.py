@@ -73,8 +73,8 @@ def write_report(results: dict[str, Any], path: Path) -> None:
             ),
             "",
             "The same reply evaluated again and again, as above, finds every word and every step",
-            "of the pattern automaton already worked out. Replies it has never seen (the holdout",
-            "sets, each evaluated once) cost more while those caches fill:",
+            "of the pattern automaton already worked out. Replies it has never seen (holdout,",
+            "holdout2 and holdout3, each evaluated once) cost more while those caches fill:",
             "",
             _table(
                 ["unseen replies", "replies", "replies/s", "p50 ms", "p99 ms"],
