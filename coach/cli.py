@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from coach.authoring.library import ContentLibrary, Severity, lint, load_library, load_rubric_library
-from coach.cli_lti import lti_app, outbox_app
+from coach.cli_lti import Format, FormatOption, err, lti_app, open_store, out, outbox_app
 from coach.config import Settings
 from coach.domain.calibration import VERDICTS, calibrate
 from coach.domain.feedback import PointKind, build_feedback
@@ -46,17 +45,6 @@ learner_app = typer.Typer(help="One learner's data: export or delete.", no_args_
 app.add_typer(learner_app, name="learner")
 app.add_typer(lti_app, name="lti")
 app.add_typer(outbox_app, name="outbox")
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-
-class Format(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for machines.")]
 
 
 def _settings() -> Settings:
@@ -225,7 +213,6 @@ def play(
 ) -> None:
     """Play a scenario in the terminal, with feedback after every reply."""
     from coach.services.sessions import SessionService
-    from coach.store.repository import Store
 
     settings = _settings()
     library = _library(settings, serving=True)
@@ -394,7 +381,6 @@ def graph(
 ) -> None:
     """Draw a scenario: endings by outcome, fallbacks dashed, a session's path highlighted."""
     from coach.authoring.graphs import RENDERERS
-    from coach.store.repository import Store
 
     settings = _settings()
     library = _library(settings, serving=True)
@@ -435,7 +421,6 @@ def schema(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every database migration."""
-    from coach.store.repository import Store
 
     settings = _settings()
     store = Store(settings.database_url)
@@ -449,16 +434,6 @@ def db_upgrade() -> None:
     out.print("database is up to date")
 
 
-def _store(settings: Settings) -> Store:
-    store = Store(settings.database_url)
-    try:
-        store.upgrade()
-    except CoachError as exc:
-        err.print(f"[red]{escape(exc.detail)}[/red]")
-        raise typer.Exit(1) from exc
-    return store
-
-
 @keys_app.command("create")
 def keys_create(
     tenant: Annotated[str, typer.Option(help="The tenant the key acts for.")],
@@ -468,7 +443,7 @@ def keys_create(
     """Create an API key. The key is shown once; Coach keeps only its hash."""
     from coach.services.access import Access
 
-    store = _store(_settings())
+    store = open_store(_settings())
     try:
         stored, key = Access(store).create_key(tenant, name)
     finally:
@@ -482,7 +457,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(fmt: FormatOption = Format.TEXT) -> None:
     """List API keys (ids, tenants, names; never secrets)."""
-    store = _store(_settings())
+    store = open_store(_settings())
     try:
         keys = store.api_keys()
     finally:
@@ -508,7 +483,7 @@ def keys_list(fmt: FormatOption = Format.TEXT) -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id (the part after ck_).")]) -> None:
     """Revoke an API key at once."""
-    store = _store(_settings())
+    store = open_store(_settings())
     try:
         revoked = store.revoke_api_key(key_id, datetime.now(UTC))
     finally:
@@ -528,18 +503,19 @@ def _learners_of(tenant: str) -> Iterator[tuple[Learners, Integrator]]:
 
     settings = _settings()
     library = _library(settings, serving=True)
-    store = _store(settings)
+    store = open_store(settings)
     try:
         yield Learners(SessionService(library, store)), Integrator(key_id="cli", tenant=tenant)
     finally:
         store.close()
 
 
+LearnerArgument = Annotated[str, typer.Argument(help="The integrator's learner id.")]
+TenantOption = Annotated[str, typer.Option(help="The tenant the learner belongs to.")]
+
+
 @learner_app.command("export")
-def learner_export(
-    learner: Annotated[str, typer.Argument(help="The integrator's learner id.")],
-    tenant: Annotated[str, typer.Option(help="The tenant the learner belongs to.")],
-) -> None:
+def learner_export(learner: LearnerArgument, tenant: TenantOption) -> None:
     """Print everything held about one learner as JSON (transcripts, evaluations, reports)."""
     with _learners_of(tenant) as (learners, integrator):
         data = learners.export(integrator, learner)
@@ -547,10 +523,7 @@ def learner_export(
 
 
 @learner_app.command("delete")
-def learner_delete(
-    learner: Annotated[str, typer.Argument(help="The integrator's learner id.")],
-    tenant: Annotated[str, typer.Option(help="The tenant the learner belongs to.")],
-) -> None:
+def learner_delete(learner: LearnerArgument, tenant: TenantOption) -> None:
     """Delete every session and turn of one learner."""
     with _learners_of(tenant) as (learners, integrator):
         count = learners.delete(integrator, learner)
@@ -567,7 +540,7 @@ def purge(
     """Delete sessions (and their turns) untouched for more than DAYS days."""
     from rich.progress import Progress
 
-    store = _store(_settings())
+    store = open_store(_settings())
     cutoff = datetime.now(UTC) - timedelta(days=older_than)
     deleted = 0
     try:

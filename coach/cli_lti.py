@@ -39,8 +39,9 @@ class Format(StrEnum):
 FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for machines.")]
 
 
-def _store() -> Store:
-    store = Store(Settings().database_url)
+def open_store(settings: Settings | None = None) -> Store:
+    """The database, migrated; a clear message and exit 1 when it cannot be reached."""
+    store = Store((settings or Settings()).database_url)
     try:
         store.upgrade()
     except CoachError as exc:
@@ -86,7 +87,7 @@ def register(
     fmt: FormatOption = Format.TEXT,
 ) -> None:
     """Register a platform (issuer + client id) and its deployments; run again to add a deployment."""
-    store = _store()
+    store = open_store()
     try:
         lti = LtiStore(store)
         now = datetime.now(UTC)
@@ -137,7 +138,7 @@ def register(
 @lti_app.command("list")
 def list_registrations(fmt: FormatOption = Format.TEXT) -> None:
     """List registered platforms and their deployments."""
-    store = _store()
+    store = open_store()
     try:
         lti = LtiStore(store)
         rows: list[dict[str, Any]] = [
@@ -177,7 +178,7 @@ def tool_config(fmt: FormatOption = Format.TEXT) -> None:
     from coach.api.lti_routes import canvas_config
 
     settings = Settings()
-    store = _store()
+    store = open_store()
     try:
         tool = _tool(store, settings)
         kid, _ = tool.keys.current()
@@ -212,7 +213,7 @@ def rotate_key(
 ) -> None:
     """Make a new signing key; the old one stays in /lti/jwks for the grace period."""
     settings = Settings()
-    store = _store()
+    store = open_store()
     try:
         tool = _tool(store, settings)
         old, _ = tool.keys.current()
@@ -251,7 +252,7 @@ def outbox_list(
     fmt: FormatOption = Format.TEXT,
 ) -> None:
     """Messages not delivered yet, and those a receiver refused, with the reason."""
-    store = _store()
+    store = open_store()
     try:
         messages = store.messages(None if status in {Status.ALL, Status.WAITING} else status.value)
     finally:
@@ -290,7 +291,7 @@ def outbox_retry(
     if message_id is None and not all_refused:
         err.print("give a message id, or --all for every refused message")
         raise typer.Exit(2)
-    store = _store()
+    store = open_store()
     try:
         count = LtiStore(store).requeue(None if all_refused else message_id, datetime.now(UTC))
     finally:

@@ -199,13 +199,16 @@ class Evaluator:
                     hits[id(pattern)] = matches
             if compiled.criterion.detector is not None:
                 detectors.append(rank)
-        disclosure = _Disclosure(analysis)
+        disclosure: SelfDisclosure | None = None
+        """Measured only if a detector asks for it."""
         found: dict[str, list[PatternMatch]] = {}
         # The criteria with something to judge, in rubric order, for the dimensions asked for.
         active = [(r, criteria[r]) for r in sorted({*by_rank, *detectors}) if criteria[r].dimension in names]
         for rank, compiled in active:
             if compiled.criterion.detector is not None:
-                found[compiled.id] = _detect(compiled.criterion, disclosure.get())
+                if disclosure is None:
+                    disclosure = measure_self_disclosure(analysis)
+                found[compiled.id] = _detect(compiled.criterion, disclosure)
             else:
                 found[compiled.id] = _screen(compiled.criterion, by_rank[rank], analysis)
         kept: list[tuple[CompiledCriterion, list[PatternMatch]]] = []
@@ -237,19 +240,6 @@ class Evaluator:
             if matches:
                 kept.append((compiled, matches))
         return _verdicts(order, kept, analysis)
-
-
-class _Disclosure:
-    """The self-disclosure measure of one reply, worked out only if a detector asks for it."""
-
-    def __init__(self, analysis: Analysis) -> None:
-        self._analysis = analysis
-        self._measure: SelfDisclosure | None = None
-
-    def get(self) -> SelfDisclosure:
-        if self._measure is None:
-            self._measure = measure_self_disclosure(self._analysis)
-        return self._measure
 
 
 def _screen(

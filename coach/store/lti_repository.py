@@ -111,6 +111,15 @@ def _key(row: LtiKey) -> ToolKey:
     )
 
 
+def _deployment_row(session: Session, registration_id: str, deployment_id: str) -> LtiDeployment | None:
+    return session.scalars(
+        select(LtiDeployment).where(
+            LtiDeployment.registration_id == registration_id,
+            LtiDeployment.deployment_id == deployment_id,
+        )
+    ).first()
+
+
 def _link(row: LtiSessionLink) -> SessionLink:
     return SessionLink(
         session_id=row.session_id,
@@ -184,12 +193,7 @@ class LtiStore:
     ) -> Deployment:
         """Add a deployment (or change its LRS settings); settings left None stay as they are."""
         with self._tx() as session:
-            row = session.scalars(
-                select(LtiDeployment).where(
-                    LtiDeployment.registration_id == registration_id,
-                    LtiDeployment.deployment_id == deployment_id,
-                )
-            ).first()
+            row = _deployment_row(session, registration_id, deployment_id)
             if row is None:
                 row = LtiDeployment(
                     registration_id=registration_id,
@@ -209,12 +213,7 @@ class LtiStore:
 
     def deployment(self, registration_id: str, deployment_id: str) -> Deployment | None:
         with self._tx() as session:
-            row = session.scalars(
-                select(LtiDeployment).where(
-                    LtiDeployment.registration_id == registration_id,
-                    LtiDeployment.deployment_id == deployment_id,
-                )
-            ).first()
+            row = _deployment_row(session, registration_id, deployment_id)
             return _deployment(row) if row else None
 
     def deployment_by_id(self, row_id: int) -> Deployment | None:
